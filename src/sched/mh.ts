@@ -136,6 +136,12 @@ class MaglevHashing implements Scheduler {
   done(_svc: Service): void {
     this.table.fill(null);
   }
+  /** The dest owning lookup slot `i` (for tests and diagnostics). */
+  slot(i: number): Dest | null {
+    return this.table[i];
+  }
 }
+
+export type { MaglevHashing };
 
 export const createMh: SchedulerFactory = (svc) => new MaglevHashing(svc);

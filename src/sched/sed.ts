@@ -12,7 +12,7 @@ export function sedOverhead(d: Dest): number {
 class ShortestExpectedDelay implements Scheduler {
   readonly name = "sed";
   schedule(svc: Service, _pkt: SchedPacket, _now: number): Dest | null {
-    return wlcPick(svc.dests, sedOverhead);
+    return wlcPick(svc.dests, "sed");
   }
 }
 
