@@ -1,6 +1,7 @@
 import { formatAddrPort, type Family, type IpAddr } from "./addr.ts";
 import { Counters } from "./stats.ts";
 import type { RateEstimator } from "./rate.ts";
+import type { Service } from "./service.ts";
 
 /** ipvsadm's forwarding names: -m masq, -g route (DR), -i tunnel; `local` only on old kernels. */
 export type ForwardMethod = "masq" | "local" | "tunnel" | "route";
@@ -45,8 +46,12 @@ export class Dest implements DestConfig {
   overloaded = false;
   /** IP_VS_DEST_F_AVAILABLE: cleared when the dest is deleted (it may live on in the trash). */
   available = true;
-  /** Connections still referencing a deleted dest; while > 0 it can be revived by re-adding. */
+  /** Connection entries (templates included) bound to this dest; a deleted dest lives on while > 0. */
   refs = 0;
+  /** The service this dest belongs to (kept while the dest sits in the trash). */
+  svc: Service | null = null;
+  /** Director clock (ms) when the dest was deleted; null while it is in its service. */
+  deletedAt: number | null = null;
   readonly stats = new Counters();
   est: RateEstimator;
   /** `addr:port` / `[addr]:port`, the key inside its service. */

@@ -1,0 +1,85 @@
+#!/usr/bin/env bun
+/**
+ * uvs: one entry for every job. `uvs ipvsadm ARGS…` is ipvsadm, and so is `uvs ARGS…` when the
+ * first argument is an option. Global options (`--state FILE`) come first.
+ */
+import { runIpvsadm } from "./cli/ipvsadm/run.ts";
+import { runSimulate } from "./cli/simulate.ts";
+import { runDemo } from "./cli/demo.ts";
+import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
+import type { DirectorBackend } from "./director/api.ts";
+import { openOfflineBackend } from "./director/offline-backend.ts";
+
+interface Globals {
+  state?: string;
+  control?: string;
+}
+
+/** Peel `--state FILE` / `--control SOCKET` off the front of argv. */
+function globals(argv: string[]): { g: Globals; rest: string[] } {
+  const g: Globals = { state: process.env.UVS_STATE || undefined, control: process.env.UVS_CONTROL || undefined };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === "--state" || a === "--control") && i + 1 < argv.length) g[a.slice(2) as keyof Globals] = argv[++i];
+    else if (a.startsWith("--state=")) g.state = a.slice(8);
+    else if (a.startsWith("--control=")) g.control = a.slice(10);
+    else break;
+  }
+  return { g, rest: argv.slice(i) };
+}
+
+async function backendFor(g: Globals): Promise<DirectorBackend> {
+  if (g.state) return openOfflineBackend(g.state);
+  throw new Error("no running uvs daemon to talk to (give a state snapshot with --state FILE or UVS_STATE=FILE)");
+}
+
+async function ipvsadm(args: string[], g: Globals): Promise<number> {
+  const r = await runIpvsadm(args, {
+    argv0: "ipvsadm",
+    readStdin: () => Bun.stdin.text(),
+    openBackend: () => backendFor(g),
+  });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.code;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { g, rest } = globals(argv);
+  const [cmd, ...args] = rest;
+  if (cmd === undefined || cmd === "help") {
+    process.stdout.write(UVS_HELP);
+    return 0;
+  }
+  if (cmd.startsWith("-")) return ipvsadm(rest, g);
+  switch (cmd) {
+    case "ipvsadm":
+      return ipvsadm(args, g);
+    case "simulate":
+      return runSimulate(args, g.state, {
+        stdin: Bun.stdin.stream(),
+        out: (l) => process.stdout.write(`${l}\n`),
+        err: (t) => process.stderr.write(t),
+      });
+    case "demo":
+      return runDemo(args);
+    case "version":
+      process.stdout.write(`${UVS_VERSION}\n`);
+      return 0;
+    default:
+      process.stderr.write(`uvs: unknown command ${JSON.stringify(cmd)}; see \`uvs help\`\n`);
+      return 2;
+  }
+}
+
+// ipvsadm is also reachable as a link named ipvsadm to this binary.
+const self = (process.argv[1] ?? "").split("/").pop();
+const argv = process.argv.slice(2);
+main(self === "ipvsadm" ? ["ipvsadm", ...argv] : argv).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`uvs: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

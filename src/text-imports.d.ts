@@ -1,0 +1,5 @@
+// Files bundled into the binary as text (Bun's `with { type: "text" }` imports).
+declare module "*.conf" {
+  const text: string;
+  export default text;
+}
