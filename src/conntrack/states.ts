@@ -48,7 +48,7 @@ export function protoNumber(name: string): number | null {
   return m && Number(m[1]) < 256 ? Number(m[1]) : null;
 }
 
-export const enum Tcp {
+export enum Tcp {
   NONE = 0,
   ESTABLISHED = 1,
   SYN_SENT = 2,
@@ -85,12 +85,12 @@ export function tcpStateActive(state: number): boolean {
   return TCP_ACTIVE[state] === true;
 }
 
-export const enum Dir {
+export enum Dir {
   INPUT = 0,
   OUTPUT = 1,
   INPUT_ONLY = 2,
 }
-export const enum TcpEvent {
+export enum TcpEvent {
   SYN = 0,
   FIN = 1,
   ACK = 2,
@@ -98,8 +98,8 @@ export const enum TcpEvent {
 }
 
 // Rows: [direction][event] → next state indexed by the current state (NO ES SS SR FW TW CL CW LA LI SA).
-const NO = 0,
-  ES = 1,
+// (NONE and SYNACK are never a target in the normal table; the DoS table of secure_tcp is not used.)
+const ES = 1,
   SS = 2,
   SR = 3,
   FW = 4,
@@ -107,8 +107,7 @@ const NO = 0,
   CL = 6,
   CW = 7,
   LA = 8,
-  LI = 9,
-  SA = 10;
+  LI = 9;
 const TCP_TABLE: number[][][] = [
   [
     [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
@@ -129,7 +128,6 @@ const TCP_TABLE: number[][][] = [
     [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
   ],
 ];
-void NO;
 
 /** Next TCP state; `event` null (no SYN/FIN/ACK/RST bit) always gives CLOSE, as in set_tcp_state. */
 export function tcpNextState(dir: Dir, event: TcpEvent | null, cur: number): number {

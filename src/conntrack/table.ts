@@ -199,7 +199,14 @@ export class ConnTable {
   }
 
   private hashIn(i: number): void {
-    const h = keyHash(this.proto[i], this.ca[i], this.cp[i], this.va[i], this.vp[i], (this.flg[i] & CONN_F_TEMPLATE) !== 0);
+    const h = keyHash(
+      this.proto[i],
+      this.ca[i],
+      this.cp[i],
+      this.va[i],
+      this.vp[i],
+      (this.flg[i] & CONN_F_TEMPLATE) !== 0,
+    );
     this.hsh[i] = h;
     const b = h & (this.cap - 1);
     this.hnext[i] = this.heads[b];
@@ -261,8 +268,16 @@ export class ConnTable {
     return NIL;
   }
 
-  lookup(proto: number, caddr: IpAddr, cport: number, vaddr: IpAddr, vport: number, template = false): number {
-    if (caddr.af === "inet" && vaddr.af === "inet") return this.lookup4(proto, caddr.words[0], cport, vaddr.words[0], vport, template);
+  lookup(
+    proto: number,
+    caddr: IpAddr,
+    cport: number,
+    vaddr: IpAddr,
+    vport: number,
+    template = false,
+  ): number {
+    if (caddr.af === "inet" && vaddr.af === "inet")
+      return this.lookup4(proto, caddr.words[0], cport, vaddr.words[0], vport, template);
     const c = this.pool.peek(caddr);
     const v = this.pool.peek(vaddr);
     if (c < 0 || v < 0) return NIL;
@@ -356,10 +371,11 @@ export class ConnTable {
   popDue(now: number): number {
     let bestI = NIL;
     let best = Number.POSITIVE_INFINITY;
-    for (const h of this.listHead) if (h !== NIL && this.exp[h] < best) {
-      best = this.exp[h];
-      bestI = h;
-    }
+    for (const h of this.listHead)
+      if (h !== NIL && this.exp[h] < best) {
+        best = this.exp[h];
+        bestI = h;
+      }
     this.heapClean();
     if (this.heapSlot.length && this.heapExp[0] < best) {
       best = this.heapExp[0];

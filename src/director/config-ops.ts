@@ -5,8 +5,8 @@
 import type { IpAddr } from "../model/addr.ts";
 import { Dest, type DestConfig } from "../model/dest.ts";
 import { RateEstimator } from "../model/rate.ts";
-import { zeroStats } from "../model/stats.ts";
 import { Service, type ServiceConfig, type ServiceId } from "../model/service.ts";
+import { zeroStats } from "../model/stats.ts";
 import { createScheduler, SCHEDULER_NAMES } from "../sched/registry.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import type { KernelErrno, OpResult } from "./api.ts";
@@ -25,7 +25,8 @@ function makeScheduler(d: Director, name: string, svc: Service): Scheduler | nul
 }
 
 function checkServiceConfig(id: ServiceId, cfg: ServiceConfig): KernelErrno | null {
-  if (cfg.scheduler !== "none" && !(SCHEDULER_NAMES as readonly string[]).includes(cfg.scheduler)) return "ENOENT";
+  if (cfg.scheduler !== "none" && !(SCHEDULER_NAMES as readonly string[]).includes(cfg.scheduler))
+    return "ENOENT";
   if (cfg.peName && !PERSISTENCE_ENGINES.has(cfg.peName)) return "ENOENT";
   if (id.af === "inet6" && (cfg.netmask < 1 || cfg.netmask > 128)) return "EINVAL";
   return null;
@@ -136,7 +137,12 @@ function updateDest(svc: Service, dest: Dest, cfg: DestConfig, add: boolean): vo
 
 function trashLookup(d: Director, svc: Service, addr: IpAddr, port: number): Dest | undefined {
   for (const dest of d.trash) {
-    if (dest.svc?.key === svc.key && dest.addr.text === addr.text && dest.addr.af === addr.af && dest.port === port)
+    if (
+      dest.svc?.key === svc.key &&
+      dest.addr.text === addr.text &&
+      dest.addr.af === addr.af &&
+      dest.port === port
+    )
       return dest;
   }
   return undefined;
@@ -200,4 +206,3 @@ export function zero(d: Director, id: ServiceId | null): OpResult {
   zeroService(svc);
   return OK;
 }
-

@@ -3,10 +3,7 @@
  * to its destination with the kernel's ActiveConn/InActConn and overload rules, state changes, and
  * expiry (ip_vs_core.c ip_vs_schedule / ip_vs_sched_persist, ip_vs_conn.c).
  */
-import { type IpAddr, ipv4FromU32, ipv6FromWords, maskAddr } from "../model/addr.ts";
-import type { Dest } from "../model/dest.ts";
-import type { Service } from "../model/service.ts";
-import type { SchedPacket } from "../sched/scheduler.ts";
+
 import {
   Dir,
   IPPROTO_IP,
@@ -30,6 +27,10 @@ import {
   CONN_F_TEMPLATE,
   CONN_F_TUNNEL,
 } from "../conntrack/table.ts";
+import { type IpAddr, ipv4FromU32, ipv6FromWords, maskAddr } from "../model/addr.ts";
+import type { Dest } from "../model/dest.ts";
+import type { Service } from "../model/service.ts";
+import type { SchedPacket } from "../sched/scheduler.ts";
 import type { Director } from "./director.ts";
 
 const FTPPORT = 21;
@@ -134,7 +135,12 @@ function setState(d: Director, slot: number, state: number): void {
   const old = t.state(slot);
   t.setState(slot, state);
   if (old === state) return;
-  const active = proto === IPPROTO_TCP ? tcpStateActive(state) : proto === IPPROTO_SCTP ? state === SCTP_ESTABLISHED : false;
+  const active =
+    proto === IPPROTO_TCP
+      ? tcpStateActive(state)
+      : proto === IPPROTO_SCTP
+        ? state === SCTP_ESTABLISHED
+        : false;
   const dest = t.dest(slot);
   const f = t.flags(slot);
   if (!dest || f & CONN_F_TEMPLATE) return;
@@ -163,21 +169,32 @@ function armForState(d: Director, slot: number): void {
 }
 
 function schedPacket(svc: Service, f: NewFlow): SchedPacket {
-  return { af: svc.af, protocol: schedProto(f.proto), saddr: f.caddr, sport: f.cport, daddr: f.vaddr, dport: f.vport };
+  return {
+    af: svc.af,
+    protocol: schedProto(f.proto),
+    saddr: f.caddr,
+    sport: f.cport,
+    daddr: f.vaddr,
+    dport: f.vport,
+  };
 }
 
 /** ip_vs_check_template: a template whose dest went away (or is quiescent, by sysctl) is invalidated. */
 function templateUsable(d: Director, ct: number): boolean {
   const dest = d.conns.dest(ct);
-  if (dest && dest.available && !(d.opts.expireQuiescentTemplate && dest.weight === 0)) return true;
+  if (dest?.available && !(d.opts.expireQuiescentTemplate && dest.weight === 0)) return true;
   if (d.conns.vport(ct) !== 0xffff) d.conns.rekey(ct, 0, 0xffff, 0xffff);
   return false;
 }
 
 /** Template key of a flow under a persistent service (ip_vs_sched_persist). */
-function templateKey(svc: Service, f: NewFlow): { proto: number; snet: IpAddr; vaddr: IpAddr; vport: number } {
+function templateKey(
+  svc: Service,
+  f: NewFlow,
+): { proto: number; snet: IpAddr; vaddr: IpAddr; vport: number } {
   const snet = maskAddr(f.caddr, svc.netmask);
-  if (f.vport === svc.port) return { proto: f.proto, snet, vaddr: f.vaddr, vport: svc.port !== FTPPORT ? f.vport : 0 };
+  if (f.vport === svc.port)
+    return { proto: f.proto, snet, vaddr: f.vaddr, vport: svc.port !== FTPPORT ? f.vport : 0 };
   if (svc.fwmark) {
     const markAddr = svc.af === "inet" ? ipv4FromU32(svc.fwmark) : ipv6FromWords([svc.fwmark, 0, 0, 0]);
     return { proto: IPPROTO_IP, snet, vaddr: markAddr, vport: 0 };
@@ -223,7 +240,18 @@ export function connect(d: Director, svc: Service, f: NewFlow): number {
     const dest = svc.sched?.schedule(svc, schedPacket(svc, f), d.now) ?? null;
     if (!dest) return -1;
     const flags = svc.onePacket && f.proto === IPPROTO_UDP ? CONN_F_ONE_PACKET : 0;
-    slot = newEntry(d, f.proto, f.caddr, f.cport, f.vaddr, f.vport, dest, dest.port || f.vport, flags, svc.fwmark);
+    slot = newEntry(
+      d,
+      f.proto,
+      f.caddr,
+      f.cport,
+      f.vaddr,
+      f.vport,
+      dest,
+      dest.port || f.vport,
+      flags,
+      svc.fwmark,
+    );
   }
   const dest = d.conns.dest(slot)!;
   svc.stats.conns++;
@@ -283,7 +311,8 @@ export function runSchedulerTicks(d: Director, now: number): void {
 export function loadedFlags(dest: Dest | null, proto: number, state: number, template: boolean): number {
   let f = dest ? destConnFlags(dest) & (CONN_F_FWD_MASK | CONN_F_NOOUTPUT) : CONN_F_DROUTE;
   if (template) return f | CONN_F_TEMPLATE;
-  const active = proto === IPPROTO_TCP ? tcpStateActive(state) : proto === IPPROTO_SCTP && state === SCTP_ESTABLISHED;
+  const active =
+    proto === IPPROTO_TCP ? tcpStateActive(state) : proto === IPPROTO_SCTP && state === SCTP_ESTABLISHED;
   if (!active) f |= CONN_F_INACTIVE;
   return f;
 }

@@ -3,14 +3,24 @@
  * schedulers, persistence templates, the connection table with per-state timeouts, counters and
  * the rate estimator. Pure: no I/O, the clock is passed in (milliseconds).
  */
-import type { IpAddr } from "../model/addr.ts";
-import { Dest } from "../model/dest.ts";
-import { EST_INTERVAL_MS, RateEstimator } from "../model/rate.ts";
-import { Service, serviceKey, type ServiceId } from "../model/service.ts";
-import { ConnTable } from "../conntrack/table.ts";
+
 import { Timeouts } from "../conntrack/states.ts";
+import { ConnTable } from "../conntrack/table.ts";
+import type { IpAddr } from "../model/addr.ts";
+import type { Dest } from "../model/dest.ts";
+import { EST_INTERVAL_MS, RateEstimator } from "../model/rate.ts";
+import { type Service, type ServiceId, serviceKey } from "../model/service.ts";
 import type { DirectorOp, OpResult, SyncDaemonConfig } from "./api.ts";
-import { addDest, addService, deleteDest, deleteService, editDest, editService, flush, zero } from "./config-ops.ts";
+import {
+  addDest,
+  addService,
+  deleteDest,
+  deleteService,
+  editDest,
+  editService,
+  flush,
+  zero,
+} from "./config-ops.ts";
 import { expireDue, runSchedulerTicks } from "./conn-ops.ts";
 
 export interface DirectorOptions {
@@ -135,7 +145,8 @@ export class Director {
 
   private emptyTrash(): void {
     for (const d of this.trash) {
-      if (d.refs === 0 && d.deletedAt !== null && this.now - d.deletedAt >= DEST_TRASH_MS) this.trash.delete(d);
+      if (d.refs === 0 && d.deletedAt !== null && this.now - d.deletedAt >= DEST_TRASH_MS)
+        this.trash.delete(d);
     }
   }
 

@@ -3,10 +3,11 @@
  * operation line runs against a director loaded from a snapshot, on a clock that only moves on
  * `advance`. The same code the data planes use picks every destination.
  */
+
+import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../conntrack/states.ts";
 import { formatAddrPort, type IpAddr, parseAddrPort, parseIp } from "../model/addr.ts";
 import type { DestConfig, ForwardMethod } from "../model/dest.ts";
-import { SVC_F_SCHED_MASK, type Service } from "../model/service.ts";
-import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../conntrack/states.ts";
+import { type Service, SVC_F_SCHED_MASK } from "../model/service.ts";
 import type { OpResult } from "./api.ts";
 import { closeConn, connect, expireEntry } from "./conn-ops.ts";
 import type { Director } from "./director.ts";
@@ -80,7 +81,9 @@ export class Simulation {
     const all = [...this.d.services.values()];
     if (op.service === undefined) {
       if (all.length === 1) return all[0];
-      throw new OpError(all.length === 0 ? "the snapshot has no service" : "several services: name one with \"service\"");
+      throw new OpError(
+        all.length === 0 ? "the snapshot has no service" : 'several services: name one with "service"',
+      );
     }
     const key = str(op, "service");
     const svc = this.d.services.get(normaliseServiceKey(key));
@@ -95,7 +98,13 @@ export class Simulation {
     const proto = protoOf(op, svc);
     const to = op.to === undefined ? defaultTarget(svc) : addrPort(op, "to");
     const k = this.conns.length;
-    const slot = connect(this.d, svc, { proto, caddr: client.addr, cport: client.port, vaddr: to.addr, vport: to.port });
+    const slot = connect(this.d, svc, {
+      proto,
+      caddr: client.addr,
+      cport: client.port,
+      vaddr: to.addr,
+      vport: to.port,
+    });
     if (slot < 0) {
       this.conns.push({ slot: -1, serial: 0 });
       return JSON.stringify({ conn: k, dest: null });
@@ -136,7 +145,8 @@ export class Simulation {
     const addr = parseIp(str(op, "address"));
     if (!addr) throw new OpError("address: not an IP address");
     const forward = (op.forward ?? "masq") as ForwardMethod;
-    if (!["masq", "route", "tunnel", "local"].includes(forward)) throw new OpError("forward: expected masq, route or tunnel");
+    if (!["masq", "route", "tunnel", "local"].includes(forward))
+      throw new OpError("forward: expected masq, route or tunnel");
     const cfg: DestConfig = {
       af: addr.af,
       addr,

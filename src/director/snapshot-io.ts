@@ -3,19 +3,22 @@
  * there (service created, destinations added oldest first, so schedulers start as they would have)
  * and then restores counts, counters, rates and connection entries exactly.
  */
+
+import { protoName, protoNumber, stateNames, TEMPLATE_STATE_NAMES } from "../conntrack/states.ts";
+import { CONN_F_TEMPLATE } from "../conntrack/table.ts";
 import { formatMask, type IpAddr, ipv4FromU32, parseIp, parseIpv4Strict } from "../model/addr.ts";
 import { Dest } from "../model/dest.ts";
 import { RateEstimator } from "../model/rate.ts";
 import {
+  Service,
+  type ServiceId,
   SVC_F_HASHED,
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
+  SVC_F_SCHED_MASK,
   SVC_F_SCHED1,
   SVC_F_SCHED2,
   SVC_F_SCHED3,
-  SVC_F_SCHED_MASK,
-  Service,
-  type ServiceId,
 } from "../model/service.ts";
 import {
   SNAPSHOT_SCHEMA,
@@ -25,8 +28,6 @@ import {
   type Snapshot,
 } from "../model/snapshot.ts";
 import { createScheduler } from "../sched/registry.ts";
-import { protoName, protoNumber, stateNames, TEMPLATE_STATE_NAMES } from "../conntrack/states.ts";
-import { CONN_F_TEMPLATE } from "../conntrack/table.ts";
 import { loadedFlags, templateKey } from "./conn-ops.ts";
 import { Director, type DirectorOptions } from "./director.ts";
 
@@ -71,7 +72,8 @@ function loadService(d: Director, s: SnapService): Service {
     netmask,
     peName: s.pe_name,
   });
-  svc.sched = s.scheduler === "none" ? null : createScheduler(s.scheduler, svc, d.now, { random: d.opts.random });
+  svc.sched =
+    s.scheduler === "none" ? null : createScheduler(s.scheduler, svc, d.now, { random: d.opts.random });
   // Replay the adds oldest first: the snapshot lists the newest first, as the kernel does.
   for (const sd of [...s.destinations].reverse()) {
     const dest = new Dest(
@@ -160,7 +162,13 @@ function linkTemplates(d: Director): void {
     if (t.flags(slot) & CONN_F_TEMPLATE) continue;
     const svc = t.dest(slot)?.svc;
     if (!svc?.persistent) continue;
-    const key = templateKey(svc, { proto: t.protoOf(slot), caddr: t.caddr(slot), cport: t.cport(slot), vaddr: t.vaddr(slot), vport: t.vport(slot) });
+    const key = templateKey(svc, {
+      proto: t.protoOf(slot),
+      caddr: t.caddr(slot),
+      cport: t.cport(slot),
+      vaddr: t.vaddr(slot),
+      vport: t.vport(slot),
+    });
     const ct = t.lookup(key.proto, key.snet, 0, key.vaddr, key.vport, true);
     if (ct >= 0) {
       t.setControl(slot, ct);
@@ -277,7 +285,11 @@ export function directorToSnapshot(d: Director): Snapshot {
   return {
     ...d.extras,
     schema: SNAPSHOT_SCHEMA,
-    ipvs_info: { version: d.info.version, version_code: (ma << 16) | (mi << 8) | pa, conn_tab_size: d.info.connTabSize },
+    ipvs_info: {
+      version: d.info.version,
+      version_code: (ma << 16) | (mi << 8) | pa,
+      conn_tab_size: d.info.connTabSize,
+    },
     timeouts: d.timeouts.triple,
     sync_daemons: d.syncDaemons.map((x) => ({
       state: x.state,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { CONN_F_TEMPLATE } from "../../src/conntrack/table.ts";
 import { closeConn, expireEntry } from "../../src/director/conn-ops.ts";
 import { SVC_F_PERSISTENT } from "../../src/model/service.ts";
-import { CONN_F_TEMPLATE } from "../../src/conntrack/table.ts";
 import { destConfig, directorWith, ip, open, svcConfig, tcpService } from "../helpers/director.ts";
 
 const SVC = tcpService();
@@ -38,7 +38,10 @@ describe("ActiveConn / InActConn accounting", () => {
 
 describe("thresholds", () => {
   test("upper threshold sets OVERLOAD at active+inactive ≥ u; cleared below 3/4 of u without l", () => {
-    const d = directorWith(svcConfig(), [destConfig("198.51.100.11", 80, { uThreshold: 4 }), destConfig("198.51.100.12")]);
+    const d = directorWith(svcConfig(), [
+      destConfig("198.51.100.11", 80, { uThreshold: 4 }),
+      destConfig("198.51.100.12"),
+    ]);
     const svc = d.findService(SVC)!;
     const a = svc.findDest(ip("198.51.100.11"), 80)!;
     const slots: number[] = [];
@@ -69,7 +72,8 @@ describe("thresholds", () => {
 });
 
 describe("persistence templates", () => {
-  const persistent = (timeout: number, netmask = 0xffffffff) => svcConfig({ flags: SVC_F_PERSISTENT, timeout, netmask });
+  const persistent = (timeout: number, netmask = 0xffffffff) =>
+    svcConfig({ flags: SVC_F_PERSISTENT, timeout, netmask });
 
   test("a client keeps its real server across connections; the template counts in PersistConn", () => {
     const d = directorWith(persistent(300), [destConfig("198.51.100.11"), destConfig("198.51.100.12")]);
@@ -82,7 +86,10 @@ describe("persistence templates", () => {
   });
 
   test("the netmask groups clients of one network", () => {
-    const d = directorWith(persistent(300, 0xffffff00), [destConfig("198.51.100.11"), destConfig("198.51.100.12")]);
+    const d = directorWith(persistent(300, 0xffffff00), [
+      destConfig("198.51.100.11"),
+      destConfig("198.51.100.12"),
+    ]);
     const a = open(d, SVC, "203.0.113.7", 40001).dest;
     expect(open(d, SVC, "203.0.113.200", 40001).dest).toBe(a);
   });
@@ -124,7 +131,11 @@ describe("persistence templates", () => {
 
   test("firewall-mark persistence holds across ports (80 and 443 go to one server)", () => {
     const FWM = { kind: "fwmark" as const, af: "inet" as const, fwmark: 1 };
-    const d = directorWith(persistent(300), [destConfig("198.51.100.11", 0), destConfig("198.51.100.12", 0)], FWM);
+    const d = directorWith(
+      persistent(300),
+      [destConfig("198.51.100.11", 0), destConfig("198.51.100.12", 0)],
+      FWM,
+    );
     const a = open(d, FWM, "203.0.113.7", 40001, 80, "192.0.2.10");
     const b = open(d, FWM, "203.0.113.7", 40002, 443, "192.0.2.10");
     expect(a.dest!.split(":")[0]).toBe(b.dest!.split(":")[0]);

@@ -3,8 +3,8 @@
  * snapshot is built the way an operator would have built the table, the ops are fed line by line.
  */
 import { describe, expect, test } from "bun:test";
-import { directorFromSnapshot } from "../../src/director/snapshot-io.ts";
 import { Simulation } from "../../src/director/simulate.ts";
+import { directorFromSnapshot } from "../../src/director/snapshot-io.ts";
 import { seededRandom } from "../../src/sched/twos.ts";
 import { expected, fixtureSnapshot, loadSchedFixtures } from "../helpers/sched-fixture.ts";
 

@@ -17,7 +17,8 @@ function scenarios(): [string, string][] {
       out.push([name, readFileSync(join(dir, name, "scenario.json"), "utf8")]);
     } catch {}
   }
-  for (const name of readdirSync(join(dir, "errors_tables"))) out.push([name, readFileSync(join(dir, "errors_tables", name), "utf8")]);
+  for (const name of readdirSync(join(dir, "errors_tables")))
+    out.push([name, readFileSync(join(dir, "errors_tables", name), "utf8")]);
   return out;
 }
 
@@ -54,9 +55,21 @@ describe("bad snapshots", () => {
   const bad: [string, unknown, RegExp][] = [
     ["not an object", [], /snapshot: expected an object/],
     ["unknown schema", { schema: "x/9" }, /schema: unknown schema/],
-    ["bad address", { services: [{ protocol: "tcp", address: "300.1.1.1", port: 80 }] }, /services\[0\]\.address/],
-    ["bad port", { services: [{ protocol: "tcp", address: "192.0.2.1", port: 70000 }] }, /services\[0\]\.port: 70000 is out of range/],
-    ["bad forward", { services: [{ fwmark: 1, destinations: [{ address: "192.0.2.2", forward: "x" }] }] }, /destinations\[0\]\.forward/],
+    [
+      "bad address",
+      { services: [{ protocol: "tcp", address: "300.1.1.1", port: 80 }] },
+      /services\[0\]\.address/,
+    ],
+    [
+      "bad port",
+      { services: [{ protocol: "tcp", address: "192.0.2.1", port: 70000 }] },
+      /services\[0\]\.port: 70000 is out of range/,
+    ],
+    [
+      "bad forward",
+      { services: [{ fwmark: 1, destinations: [{ address: "192.0.2.2", forward: "x" }] }] },
+      /destinations\[0\]\.forward/,
+    ],
     ["negative counter", { services: [{ fwmark: 1, stats: { conns: -1 } }] }, /stats\.conns/],
   ];
   for (const [name, raw, re] of bad) {
@@ -81,7 +94,8 @@ describe("bad snapshots", () => {
     const base = JSON.parse(scenarios()[0][1]);
     const paths: (string | number)[][] = [];
     const walk = (o: unknown, p: (string | number)[]) => {
-      if (o && typeof o === "object") for (const [k, v] of Object.entries(o)) walk(v, [...p, Array.isArray(o) ? Number(k) : k]);
+      if (o && typeof o === "object")
+        for (const [k, v] of Object.entries(o)) walk(v, [...p, Array.isArray(o) ? Number(k) : k]);
       else paths.push(p);
     };
     walk(base, []);
