@@ -7,7 +7,7 @@
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../conntrack/states.ts";
 import { formatAddrPort, type IpAddr, parseAddrPort, parseIp } from "../model/addr.ts";
 import type { DestConfig, ForwardMethod } from "../model/dest.ts";
-import { type Service, SVC_F_SCHED_MASK } from "../model/service.ts";
+import { SCHED_FLAG_BITS, type Service, SVC_F_SCHED_MASK } from "../model/service.ts";
 import type { OpResult } from "./api.ts";
 import { closeConn, connect, expireEntry } from "./conn-ops.ts";
 import type { Director } from "./director.ts";
@@ -15,16 +15,6 @@ import type { Director } from "./director.ts";
 type Json = Record<string, unknown>;
 
 class OpError extends Error {}
-
-const SCHED_FLAG_BITS: Record<string, number> = {
-  "sh-fallback": 0x08,
-  "mh-fallback": 0x08,
-  "flag-1": 0x08,
-  "sh-port": 0x10,
-  "mh-port": 0x10,
-  "flag-2": 0x10,
-  "flag-3": 0x20,
-};
 
 export class Simulation {
   /** Entry slot and serial of every connection number (serial tells a reused slot apart). */

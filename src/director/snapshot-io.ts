@@ -16,9 +16,8 @@ import {
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
   SVC_F_SCHED_MASK,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
+  schedFlagNames,
+  schedFlagsFromNames,
 } from "../model/service.ts";
 import {
   SNAPSHOT_SCHEMA,
@@ -31,27 +30,6 @@ import { createScheduler } from "../sched/registry.ts";
 import { loadedFlags, templateKey } from "./conn-ops.ts";
 import { Director, type DirectorOptions } from "./director.ts";
 
-const FLAG_BITS: Record<string, number> = {
-  "sh-fallback": SVC_F_SCHED1,
-  "mh-fallback": SVC_F_SCHED1,
-  "flag-1": SVC_F_SCHED1,
-  "sh-port": SVC_F_SCHED2,
-  "mh-port": SVC_F_SCHED2,
-  "flag-2": SVC_F_SCHED2,
-  "flag-3": SVC_F_SCHED3,
-};
-
-/** Scheduler flag names as ipvsadm would name the bits for this scheduler. */
-export function schedFlagNames(scheduler: string, flags: number): string[] {
-  const names =
-    scheduler === "sh"
-      ? ["sh-fallback", "sh-port", "flag-3"]
-      : scheduler === "mh"
-        ? ["mh-fallback", "mh-port", "flag-3"]
-        : ["flag-1", "flag-2", "flag-3"];
-  return [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3].flatMap((b, i) => (flags & b ? [names[i]] : []));
-}
-
 function ip(text: string): IpAddr {
   return parseIp(text)!; // validated by parseSnapshot
 }
@@ -63,7 +41,7 @@ export function serviceIdOf(s: SnapService): ServiceId {
 
 function loadService(d: Director, s: SnapService): Service {
   let flags = (s.persistent ? SVC_F_PERSISTENT : 0) | (s.one_packet ? SVC_F_ONEPACKET : 0);
-  for (const f of s.sched_flags) flags |= FLAG_BITS[f] ?? 0;
+  flags |= schedFlagsFromNames(s.sched_flags) ?? 0;
   const netmask = s.af === "inet" ? parseIpv4Strict(s.netmask as string)! : (s.netmask as number);
   const svc = new Service(serviceIdOf(s), {
     scheduler: s.scheduler,

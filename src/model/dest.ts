@@ -1,7 +1,7 @@
-import { formatAddrPort, type Family, type IpAddr } from "./addr.ts";
-import { Counters } from "./stats.ts";
+import { type Family, formatAddrPort, type IpAddr } from "./addr.ts";
 import type { RateEstimator } from "./rate.ts";
 import type { Service } from "./service.ts";
+import { Counters } from "./stats.ts";
 
 /** ipvsadm's forwarding names: -m masq, -g route (DR), -i tunnel; `local` only on old kernels. */
 export type ForwardMethod = "masq" | "local" | "tunnel" | "route";

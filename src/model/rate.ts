@@ -19,11 +19,11 @@ export class RateEstimator {
   sample(cur: StatsValues): void {
     const last = this.last ?? cur;
     const a = this.avg;
-    a.cps = U64(a.cps + (S64(U64(cur.conns - last.conns) << 9n) - S64(a.cps) >> 2n));
-    a.inpps = U64(a.inpps + (S64(U64(cur.inpkts - last.inpkts) << 9n) - S64(a.inpps) >> 2n));
-    a.outpps = U64(a.outpps + (S64(U64(cur.outpkts - last.outpkts) << 9n) - S64(a.outpps) >> 2n));
-    a.inbps = U64(a.inbps + (S64(U64(cur.inbytes - last.inbytes) << 4n) - S64(a.inbps) >> 2n));
-    a.outbps = U64(a.outbps + (S64(U64(cur.outbytes - last.outbytes) << 4n) - S64(a.outbps) >> 2n));
+    a.cps = U64(a.cps + ((S64(U64(cur.conns - last.conns) << 9n) - S64(a.cps)) >> 2n));
+    a.inpps = U64(a.inpps + ((S64(U64(cur.inpkts - last.inpkts) << 9n) - S64(a.inpps)) >> 2n));
+    a.outpps = U64(a.outpps + ((S64(U64(cur.outpkts - last.outpkts) << 9n) - S64(a.outpps)) >> 2n));
+    a.inbps = U64(a.inbps + ((S64(U64(cur.inbytes - last.inbytes) << 4n) - S64(a.inbps)) >> 2n));
+    a.outbps = U64(a.outbps + ((S64(U64(cur.outbytes - last.outbytes) << 4n) - S64(a.outbps)) >> 2n));
     this.last = { ...cur };
   }
 

@@ -1,8 +1,8 @@
-import { formatAddrPort, type Family, type IpAddr } from "./addr.ts";
+import type { Scheduler } from "../sched/scheduler.ts";
+import { type Family, formatAddrPort, type IpAddr } from "./addr.ts";
 import type { Dest } from "./dest.ts";
 import { RateEstimator } from "./rate.ts";
 import { Counters } from "./stats.ts";
-import type { Scheduler } from "../sched/scheduler.ts";
 
 export type Protocol = "tcp" | "udp" | "sctp";
 
@@ -14,6 +14,39 @@ export const SVC_F_SCHED1 = 0x08;
 export const SVC_F_SCHED2 = 0x10;
 export const SVC_F_SCHED3 = 0x20;
 export const SVC_F_SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
+
+/** ipvsadm's names for the scheduler flag bits; sh/mh name the first two bits after themselves. */
+export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = {
+  "flag-1": SVC_F_SCHED1,
+  "sh-fallback": SVC_F_SCHED1,
+  "mh-fallback": SVC_F_SCHED1,
+  "flag-2": SVC_F_SCHED2,
+  "sh-port": SVC_F_SCHED2,
+  "mh-port": SVC_F_SCHED2,
+  "flag-3": SVC_F_SCHED3,
+};
+
+/** Flag bits of a list of names; null when a name is unknown. */
+export function schedFlagsFromNames(names: readonly string[]): number | null {
+  let f = 0;
+  for (const n of names) {
+    const bit = SCHED_FLAG_BITS[n];
+    if (bit === undefined) return null;
+    f |= bit;
+  }
+  return f;
+}
+
+/** The names ipvsadm prints for the set bits, as the scheduler `scheduler` names them. */
+export function schedFlagNames(scheduler: string, flags: number): string[] {
+  const names =
+    scheduler === "sh"
+      ? ["sh-fallback", "sh-port", "flag-3"]
+      : scheduler === "mh"
+        ? ["mh-fallback", "mh-port", "flag-3"]
+        : ["flag-1", "flag-2", "flag-3"];
+  return [SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3].flatMap((b, i) => (flags & b ? [names[i]] : []));
+}
 
 /** How a service is addressed: protocol + address + port, or a firewall mark. */
 export type ServiceId =

@@ -3,9 +3,10 @@
  * (../shared/fixtures/ipvsadm/README.md, "scenario.json"). `ipvsgold-scenario/1` is read as an
  * alias. Counters and rates are unsigned 64-bit and kept as bigint.
  */
+
+import { parseJsonBig } from "../util/json-big.ts";
 import { parseIp } from "./addr.ts";
 import type { RateValues, StatsValues } from "./stats.ts";
-import { parseJsonBig } from "../util/json-big.ts";
 
 export const SNAPSHOT_SCHEMA = "uvs-state/1";
 const SCHEMA_ALIASES = new Set([SNAPSHOT_SCHEMA, "ipvsgold-scenario/1"]);
@@ -122,7 +123,8 @@ class V {
     return v as unknown[];
   }
   int(v: unknown, min: number, max: number): number {
-    if (typeof v !== "number" || !Number.isInteger(v)) this.fail(`expected an integer, got ${JSON.stringify(String(v))}`);
+    if (typeof v !== "number" || !Number.isInteger(v))
+      this.fail(`expected an integer, got ${JSON.stringify(String(v))}`);
     if ((v as number) < min || (v as number) > max) this.fail(`${v} is out of range ${min}..${max}`);
     return v as number;
   }
@@ -131,7 +133,8 @@ class V {
       if (v < 0n || v >= 1n << 64n) this.fail(`${v} is out of range 0..2^64-1`);
       return v;
     }
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) this.fail("expected an unsigned 64-bit integer");
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+      this.fail("expected an unsigned 64-bit integer");
     return BigInt(v as number);
   }
   bool(v: unknown): boolean {
@@ -146,7 +149,8 @@ class V {
     return v === null || v === undefined ? null : this.str(v);
   }
   oneOf<T extends string>(v: unknown, allowed: readonly T[]): T {
-    if (typeof v !== "string" || !allowed.includes(v as T)) this.fail(`expected one of ${allowed.join(", ")}`);
+    if (typeof v !== "string" || !allowed.includes(v as T))
+      this.fail(`expected one of ${allowed.join(", ")}`);
     return v as T;
   }
   ip(v: unknown, af?: SnapFamily): string {
@@ -164,7 +168,13 @@ const FAMILIES = ["inet", "inet6"] as const;
 function stats(v: V, raw: unknown): StatsValues {
   const o = raw === undefined ? {} : v.obj(raw);
   const f = (k: string) => (o[k] === undefined ? 0n : v.at(k).u64(o[k]));
-  return { conns: f("conns"), inpkts: f("inpkts"), outpkts: f("outpkts"), inbytes: f("inbytes"), outbytes: f("outbytes") };
+  return {
+    conns: f("conns"),
+    inpkts: f("inpkts"),
+    outpkts: f("outpkts"),
+    inbytes: f("inbytes"),
+    outbytes: f("outbytes"),
+  };
 }
 
 function rates(v: V, raw: unknown): RateValues {
@@ -199,7 +209,15 @@ function dest(v: V, raw: unknown): SnapDest {
   };
 }
 
-const SCHED_FLAG_NAMES = ["sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3"] as const;
+const SCHED_FLAG_NAMES = [
+  "sh-fallback",
+  "sh-port",
+  "mh-fallback",
+  "mh-port",
+  "flag-1",
+  "flag-2",
+  "flag-3",
+] as const;
 
 function service(v: V, raw: unknown): SnapService {
   const o = v.obj(raw);
@@ -214,7 +232,10 @@ function service(v: V, raw: unknown): SnapService {
     port = v.at("port").int(o.port, 0, 65535);
   }
   const flagsV = v.at("sched_flags");
-  const schedFlags = o.sched_flags === undefined ? [] : flagsV.arr(o.sched_flags).map((f, i) => flagsV.at(i).oneOf(f, SCHED_FLAG_NAMES));
+  const schedFlags =
+    o.sched_flags === undefined
+      ? []
+      : flagsV.arr(o.sched_flags).map((f, i) => flagsV.at(i).oneOf(f, SCHED_FLAG_NAMES));
   const persistent = o.persistent === undefined ? false : v.at("persistent").bool(o.persistent);
   let netmask: string | number;
   if (af === "inet") {
@@ -240,7 +261,8 @@ function service(v: V, raw: unknown): SnapService {
     flags_raw: num(v, o, "flags_raw", 0, U32, 2),
     stats: stats(v.at("stats"), o.stats),
     rates: rates(v.at("rates"), o.rates),
-    destinations: o.destinations === undefined ? [] : destV.arr(o.destinations).map((d, i) => dest(destV.at(i), d)),
+    destinations:
+      o.destinations === undefined ? [] : destV.arr(o.destinations).map((d, i) => dest(destV.at(i), d)),
   };
 }
 
@@ -283,11 +305,13 @@ export function validateSnapshot(raw: unknown): Snapshot {
   const v = new V("snapshot");
   const o = v.obj(raw);
   const schema = o.schema === undefined ? SNAPSHOT_SCHEMA : v.at("schema").str(o.schema);
-  if (!SCHEMA_ALIASES.has(schema)) v.at("schema").fail(`unknown schema ${JSON.stringify(schema)} (expected ${SNAPSHOT_SCHEMA})`);
+  if (!SCHEMA_ALIASES.has(schema))
+    v.at("schema").fail(`unknown schema ${JSON.stringify(schema)} (expected ${SNAPSHOT_SCHEMA})`);
   const infoV = v.at("ipvs_info");
   const info = o.ipvs_info === undefined ? {} : infoV.obj(o.ipvs_info);
   const version = info.version === undefined ? "1.2.1" : infoV.at("version").str(info.version);
-  if (!/^\d+\.\d+\.\d+$/.test(version)) infoV.at("version").fail(`${JSON.stringify(version)} is not a dotted version`);
+  if (!/^\d+\.\d+\.\d+$/.test(version))
+    infoV.at("version").fail(`${JSON.stringify(version)} is not a dotted version`);
   const [ma, mi, pa] = version.split(".").map(Number);
   const tV = v.at("timeouts");
   const t = o.timeouts === undefined ? {} : tV.obj(o.timeouts);
@@ -307,9 +331,11 @@ export function validateSnapshot(raw: unknown): Snapshot {
       tcpfin: num(tV, t, "tcpfin", 0, U32, 120),
       udp: num(tV, t, "udp", 0, U32, 300),
     },
-    sync_daemons: o.sync_daemons === undefined ? [] : syncV.arr(o.sync_daemons).map((d, i) => syncDaemon(syncV.at(i), d)),
+    sync_daemons:
+      o.sync_daemons === undefined ? [] : syncV.arr(o.sync_daemons).map((d, i) => syncDaemon(syncV.at(i), d)),
     services: o.services === undefined ? [] : svcV.arr(o.services).map((s, i) => service(svcV.at(i), s)),
-    connections: o.connections === undefined ? [] : connV.arr(o.connections).map((c, i) => conn(connV.at(i), c)),
+    connections:
+      o.connections === undefined ? [] : connV.arr(o.connections).map((c, i) => conn(connV.at(i), c)),
   };
 }
 
