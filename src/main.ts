@@ -1,12 +1,12 @@
 #!/usr/bin/env bun
+import { runDemo } from "./cli/demo.ts";
+import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 /**
  * uvs: one entry for every job. `uvs ipvsadm ARGS…` is ipvsadm, and so is `uvs ARGS…` when the
  * first argument is an option. Global options (`--state FILE`) come first.
  */
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
-import { runDemo } from "./cli/demo.ts";
-import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 import type { DirectorBackend } from "./director/api.ts";
 import { openOfflineBackend } from "./director/offline-backend.ts";
 
@@ -17,11 +17,15 @@ interface Globals {
 
 /** Peel `--state FILE` / `--control SOCKET` off the front of argv. */
 function globals(argv: string[]): { g: Globals; rest: string[] } {
-  const g: Globals = { state: process.env.UVS_STATE || undefined, control: process.env.UVS_CONTROL || undefined };
+  const g: Globals = {
+    state: process.env.UVS_STATE || undefined,
+    control: process.env.UVS_CONTROL || undefined,
+  };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    if ((a === "--state" || a === "--control") && i + 1 < argv.length) g[a.slice(2) as keyof Globals] = argv[++i];
+    if ((a === "--state" || a === "--control") && i + 1 < argv.length)
+      g[a.slice(2) as keyof Globals] = argv[++i];
     else if (a.startsWith("--state=")) g.state = a.slice(8);
     else if (a.startsWith("--control=")) g.control = a.slice(10);
     else break;
@@ -31,7 +35,9 @@ function globals(argv: string[]): { g: Globals; rest: string[] } {
 
 async function backendFor(g: Globals): Promise<DirectorBackend> {
   if (g.state) return openOfflineBackend(g.state);
-  throw new Error("no running uvs daemon to talk to (give a state snapshot with --state FILE or UVS_STATE=FILE)");
+  throw new Error(
+    "no running uvs daemon to talk to (give a state snapshot with --state FILE or UVS_STATE=FILE)",
+  );
 }
 
 async function ipvsadm(args: string[], g: Globals): Promise<number> {
@@ -73,8 +79,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// ipvsadm is also reachable as a link named ipvsadm to this binary.
-const self = (process.argv[1] ?? "").split("/").pop();
+// ipvsadm is also reachable as a link named ipvsadm to this binary. A compiled binary sees the
+// name it was invoked by in argv0; under `bun script` argv0 is bun and the script is argv[1].
+const invokedAs = (p: string | undefined) => (p ?? "").split("/").pop()?.replace(/\.ts$/, "");
+const argv0 = invokedAs(process.argv0);
+const self = argv0 === "bun" || argv0 === "node" ? invokedAs(process.argv[1]) : argv0;
 const argv = process.argv.slice(2);
 main(self === "ipvsadm" ? ["ipvsadm", ...argv] : argv).then(
   (code) => process.exit(code),
