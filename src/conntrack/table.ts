@@ -250,22 +250,7 @@ export class ConnTable {
 
   /** IPv4 fast path: find an entry by its key words. -1 when absent. */
   lookup4(proto: number, c: number, cport: number, v: number, vport: number, template = false): number {
-    const h = keyHash(proto, c, cport, v, vport, template);
-    const tplBit = template ? CONN_F_TEMPLATE : 0;
-    for (let i = this.heads[h & (this.cap - 1)]; i !== NIL; i = this.hnext[i]) {
-      if (
-        this.hsh[i] === h &&
-        this.ca[i] === c &&
-        this.va[i] === v &&
-        this.cp[i] === cport &&
-        this.vp[i] === vport &&
-        this.proto[i] === proto &&
-        (this.fam[i] & FAM_C_V6) === 0 &&
-        (this.flg[i] & CONN_F_TEMPLATE) === tplBit
-      )
-        return i;
-    }
-    return NIL;
+    return this.find(proto, c, cport, v, vport, template, 0);
   }
 
   lookup(
@@ -276,13 +261,24 @@ export class ConnTable {
     vport: number,
     template = false,
   ): number {
-    if (caddr.af === "inet" && vaddr.af === "inet")
-      return this.lookup4(proto, caddr.words[0], cport, vaddr.words[0], vport, template);
+    const v6 = caddr.af === "inet6";
     const c = this.pool.peek(caddr);
     const v = this.pool.peek(vaddr);
     if (c < 0 || v < 0) return NIL;
-    const h = keyHash(proto, c, cport, v, vport, template);
-    const tplBit = template ? CONN_F_TEMPLATE : 0;
+    return this.find(proto, c, cport, v, vport, template, v6 ? FAM_C_V6 : 0);
+  }
+
+  private find(
+    proto: number,
+    c: number,
+    cport: number,
+    v: number,
+    vport: number,
+    tpl: boolean,
+    fam: number,
+  ): number {
+    const h = keyHash(proto, c, cport, v, vport, tpl);
+    const tplBit = tpl ? CONN_F_TEMPLATE : 0;
     for (let i = this.heads[h & (this.cap - 1)]; i !== NIL; i = this.hnext[i]) {
       if (
         this.hsh[i] === h &&
@@ -291,7 +287,7 @@ export class ConnTable {
         this.cp[i] === cport &&
         this.vp[i] === vport &&
         this.proto[i] === proto &&
-        (this.fam[i] & FAM_C_V6) !== 0 &&
+        (this.fam[i] & FAM_C_V6) === fam &&
         (this.flg[i] & CONN_F_TEMPLATE) === tplBit
       )
         return i;
