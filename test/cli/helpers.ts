@@ -1,9 +1,9 @@
 /** Shared helpers for the ipvsadm CLI tests: fixtures, a memory backend, a run wrapper. */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createMemoryBackend } from "../../src/director/offline-backend.ts";
-import { type IpvsadmResult, runIpvsadm } from "../../src/cli/ipvsadm/run.ts";
 import type { NameDb } from "../../src/cli/ipvsadm/names.ts";
+import { type IpvsadmResult, runIpvsadm } from "../../src/cli/ipvsadm/run.ts";
+import { createMemoryBackend } from "../../src/director/offline-backend.ts";
 import { emptySnapshot, parseSnapshot, type Snapshot } from "../../src/model/snapshot.ts";
 
 export const FIXTURES = join(import.meta.dir, "../../fixtures/ipvsadm");
