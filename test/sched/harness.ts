@@ -1,12 +1,14 @@
 /**
- * A tiny kernel-like driver for scheduler tests: builds a Service the way the kernel does (service
- * first, then each dest inserted at the list head followed by the add_dest hook) and replays
- * `uvs simulate`-style ops, counting connections on the chosen dest with the threshold rules.
+ * Scheduler tests on the real director: the service is created through the Director API, and
+ * every dest change and connection goes through `uvs simulate`'s engine (Simulation), so list
+ * order, connection counting, the threshold rules, last_weight and the trash are the director's.
+ * Only `pick` (a probe that binds nothing) calls the service's scheduler directly.
  */
+import { Director } from "../../src/director/director.ts";
+import { Simulation } from "../../src/director/simulate.ts";
 import { type IpAddr, parseAddrPort, parseIp } from "../../src/model/addr.ts";
-import { Dest } from "../../src/model/dest.ts";
-import { RateEstimator } from "../../src/model/rate.ts";
-import { type Protocol, Service, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3 } from "../../src/model/service.ts";
+import type { Dest } from "../../src/model/dest.ts";
+import { type Protocol, type Service, type ServiceId, schedFlagsFromNames } from "../../src/model/service.ts";
 import { createScheduler, type SchedulerOptions } from "../../src/sched/registry.ts";
 import type { SchedPacket, Scheduler } from "../../src/sched/scheduler.ts";
 
@@ -28,6 +30,7 @@ export interface ServiceSpec {
   sched_flags?: string[];
 }
 
+/** One `uvs simulate` operation (specs/simulate.md), sent to Simulation as is. */
 export type Op =
   | { op: "connect"; client: string; to?: string; proto?: Protocol }
   | { op: "close"; conn: number }
@@ -39,111 +42,64 @@ export type Op =
   | { op: "del_dest"; dest: string }
   | { op: "edit_service"; scheduler: string; sched_flags?: string[] };
 
-const FLAG_BITS: Record<string, number> = {
-  "flag-1": SVC_F_SCHED1,
-  "sh-fallback": SVC_F_SCHED1,
-  "mh-fallback": SVC_F_SCHED1,
-  "flag-2": SVC_F_SCHED2,
-  "sh-port": SVC_F_SCHED2,
-  "mh-port": SVC_F_SCHED2,
-  "flag-3": SVC_F_SCHED3,
-};
-
-export function schedFlags(names: readonly string[] = []): number {
-  let f = 0;
-  for (const n of names) {
-    const bit = FLAG_BITS[n];
-    if (bit === undefined) throw new Error(`unknown sched flag ${n}`);
-    f |= bit;
-  }
-  return f;
-}
-
-function ip(text: string): IpAddr {
-  const a = parseIp(text);
-  if (!a) throw new Error(`bad address ${text}`);
-  return a;
-}
-
 function addrPort(text: string): { addr: IpAddr; port: number } {
   const ap = parseAddrPort(text);
   if (!ap) throw new Error(`bad addr:port ${text}`);
   return ap;
 }
 
-export function makeDest(spec: DestSpec): Dest {
-  const addr = ip(spec.address);
-  return new Dest(
-    {
-      af: addr.af,
-      addr,
-      port: spec.port,
-      forward: "masq",
-      weight: spec.weight,
-      uThreshold: spec.u_threshold ?? 0,
-      lThreshold: spec.l_threshold ?? 0,
-      tunnelType: "ipip",
-      tunnelPort: 0,
-      tunnelCsum: "nocsum",
-    },
-    new RateEstimator(),
-  );
-}
-
-export function makeService(spec: ServiceSpec): Service {
-  const cfg = {
-    scheduler: spec.scheduler,
-    flags: schedFlags(spec.sched_flags),
-    timeout: 0,
-    netmask: 0,
-    peName: null,
-  };
-  if (spec.fwmark !== undefined) {
-    const af = spec.family === "ipv6" ? "inet6" : "inet";
-    return new Service({ kind: "fwmark", af, fwmark: spec.fwmark }, cfg);
-  }
-  const addr = ip(spec.address ?? "192.0.2.10");
-  const id = {
-    kind: "addr" as const,
-    af: addr.af,
-    protocol: spec.protocol ?? "tcp",
-    addr,
-    port: spec.port ?? 80,
-  };
-  return new Service(id, cfg);
-}
-
-interface Conn {
-  dest: Dest | null;
-  active: boolean;
-  live: boolean;
+function serviceId(spec: ServiceSpec): ServiceId {
+  if (spec.fwmark !== undefined)
+    return { kind: "fwmark", af: spec.family === "ipv6" ? "inet6" : "inet", fwmark: spec.fwmark };
+  const addr = parseIp(spec.address ?? "192.0.2.10");
+  if (!addr) throw new Error(`bad address ${spec.address}`);
+  return { kind: "addr", af: addr.af, protocol: spec.protocol ?? "tcp", addr, port: spec.port ?? 80 };
 }
 
 export class Sim {
-  readonly svc: Service;
-  sched: Scheduler;
-  now: number;
-  readonly conns: Conn[] = [];
-  /** Deleted dests by key, so a re-add revives the same object (the kernel's trash). */
-  private readonly trash = new Map<string, Dest>();
+  readonly director: Director;
+  private readonly simulation: Simulation;
+  private readonly id: ServiceId;
+  private lineNo = 0;
 
-  constructor(
-    spec: ServiceSpec,
-    dests: readonly DestSpec[] = [],
-    private readonly opts: SchedulerOptions = {},
-    startMs = 0,
-  ) {
-    this.now = startMs;
-    this.svc = makeService(spec);
-    const sched = createScheduler(spec.scheduler, this.svc, this.now, opts);
-    if (!sched) throw new Error(`unknown scheduler ${spec.scheduler}`);
-    this.sched = sched;
-    this.svc.sched = sched;
+  /**
+   * `opts.random` becomes the director's random source. The director creates schedulers with
+   * default lblc/lblcr expirations, so when those are given the fresh (still empty) service gets
+   * a scheduler built with them before any dest is added.
+   */
+  constructor(spec: ServiceSpec, dests: readonly DestSpec[] = [], opts: SchedulerOptions = {}) {
+    this.director = new Director({ random: opts.random });
+    this.simulation = new Simulation(this.director);
+    this.id = serviceId(spec);
+    const flags = schedFlagsFromNames(spec.sched_flags ?? []);
+    if (flags === null) throw new Error(`unknown sched flag in ${spec.sched_flags}`);
+    const netmask = this.id.af === "inet6" ? 128 : 0xffffffff;
+    const config = { scheduler: spec.scheduler, flags, timeout: 0, netmask, peName: null };
+    const r = this.director.apply({ op: "add-service", service: this.id, config });
+    if (!r.ok) throw new Error(`add-service ${spec.scheduler}: ${r.errno}`);
+    if (opts.lblcExpiration !== undefined || opts.lblcrExpiration !== undefined)
+      this.svc.sched = createScheduler(spec.scheduler, this.svc, this.director.now, opts);
     for (const d of dests) this.addDest(d);
   }
 
+  get svc(): Service {
+    return this.director.findService(this.id)!;
+  }
+
+  get sched(): Scheduler {
+    const s = this.svc.sched;
+    if (!s) throw new Error("the service has no scheduler");
+    return s;
+  }
+
+  get now(): number {
+    return this.director.now;
+  }
+
+  /** A dest of the service, or a deleted one still in the director's trash. */
   dest(key: string): Dest {
-    const d = this.svc.dests.find((x) => x.key === key) ?? this.trash.get(key);
+    const d =
+      this.svc.dests.find((x) => x.key === key) ?? [...this.director.trash].find((x) => x.key === key);
     if (!d) throw new Error(`no dest ${key}`);
     return d;
   }
@@ -153,158 +109,84 @@ export class Sim {
     return this.svc.dests.map((d) => d.key);
   }
 
-  packet(client: string, to?: string, proto?: Protocol): SchedPacket {
+  /** Schedule without creating a connection (a probe): nothing is counted. */
+  pick(client: string, to?: string): Dest | null {
+    const svc = this.svc;
     const c = addrPort(client);
-    const svcAddr = this.svc.id.kind === "addr" ? this.svc.id.addr : ip("0.0.0.0");
-    const t = to ? addrPort(to) : { addr: svcAddr, port: this.svc.port };
-    return {
+    const t = to
+      ? addrPort(to)
+      : { addr: svc.id.kind === "addr" ? svc.id.addr : parseIp("0.0.0.0")!, port: svc.port };
+    const pkt: SchedPacket = {
       af: c.addr.af,
-      protocol: proto ?? this.svc.protocol ?? "tcp",
+      protocol: svc.protocol ?? "tcp",
       saddr: c.addr,
       sport: c.port,
       daddr: t.addr,
       dport: t.port,
     };
+    return this.sched.schedule(svc, pkt, this.director.now);
   }
 
-  /** Schedule without counting (a probe). */
-  pick(client: string, to?: string): Dest | null {
-    return this.sched.schedule(this.svc, this.packet(client, to), this.now);
+  /** Run one op through Simulation; a refused or malformed op fails the test. */
+  private exec(op: Op): string | null {
+    const out = this.simulation.run(JSON.stringify(op), ++this.lineNo);
+    if (out === null) return null;
+    const r = JSON.parse(out) as { error?: string; dest?: string | null };
+    if (r.error !== undefined) throw new Error(`${JSON.stringify(op)}: ${r.error}`);
+    return r.dest ?? null;
   }
 
-  /** A new connection: schedule, then bind it (TCP counts as active) and apply the upper threshold. */
+  /** A new connection (numbered from 0 like `uvs simulate`'s); returns its dest. */
   connect(client: string, to?: string, proto?: Protocol): Dest | null {
-    const pkt = this.packet(client, to, proto);
-    const d = this.sched.schedule(this.svc, pkt, this.now);
-    const active = pkt.protocol === "tcp";
-    this.conns.push({ dest: d, active, live: d !== null });
-    if (d) {
-      if (active) d.activeConns++;
-      else d.inactConns++;
-      if (d.uThreshold !== 0 && d.totalConns() >= d.uThreshold) d.overloaded = true;
-    }
-    return d;
+    const key = this.exec({ op: "connect", client, to, proto });
+    return key === null ? null : this.dest(key);
   }
 
-  close(k: number): void {
-    const c = this.conns[k];
-    if (!c.dest || !c.live || !c.active) return;
-    c.active = false;
-    c.dest.activeConns--;
-    c.dest.inactConns++;
+  close(conn: number): void {
+    this.exec({ op: "close", conn });
   }
 
-  /** ip_vs_unbind_dest: counters fall, then the overload flag may clear. */
-  expire(k: number): void {
-    const c = this.conns[k];
-    if (!c.dest || !c.live) return;
-    c.live = false;
-    const d = c.dest;
-    if (c.active) d.activeConns--;
-    else d.inactConns--;
-    if (d.lThreshold !== 0) {
-      if (d.totalConns() < d.lThreshold) d.overloaded = false;
-    } else if (d.uThreshold !== 0) {
-      if (d.totalConns() * 4 < d.uThreshold * 3) d.overloaded = false;
-    } else d.overloaded = false;
+  expire(conn: number): void {
+    this.exec({ op: "expire", conn });
   }
 
   advance(seconds: number): void {
-    this.now += seconds * 1000;
-    this.sched.tick?.(this.svc, this.now);
+    this.exec({ op: "advance", seconds });
   }
 
-  addDest(spec: DestSpec): Dest {
-    const key = makeDest(spec).key;
-    const old = this.trash.get(key);
-    const d = old ?? makeDest(spec);
-    this.trash.delete(key);
-    this.update(d, spec.weight, spec.u_threshold ?? 0, spec.l_threshold ?? 0, true);
-    d.available = true;
-    this.svc.dests.unshift(d);
-    this.sched.addDest?.(this.svc, d);
-    return d;
+  addDest(spec: DestSpec): void {
+    this.exec({ op: "add_dest", ...spec });
   }
 
-  editDest(key: string, weight: number, u: number, l: number): void {
-    const d = this.dest(key);
-    this.update(d, weight, u, l, false);
-    this.sched.updDest?.(this.svc, d);
+  editDest(dest: string, weight: number, u_threshold: number, l_threshold: number): void {
+    this.exec({ op: "edit_dest", dest, weight, u_threshold, l_threshold });
   }
 
-  setWeight(key: string, weight: number): void {
-    const d = this.dest(key);
-    this.editDest(key, weight, d.uThreshold, d.lThreshold);
+  setWeight(dest: string, weight: number): void {
+    this.exec({ op: "set_weight", dest, weight });
   }
 
-  /** __ip_vs_update_dest: last_weight keeps the latest non-zero weight (set on add even if 0). */
-  private update(d: Dest, weight: number, u: number, l: number, add: boolean): void {
-    if (add || weight !== 0) d.lastWeight = weight;
-    d.weight = weight;
-    if (u === 0 || u > d.uThreshold) d.overloaded = false;
-    d.uThreshold = u;
-    d.lThreshold = l;
-  }
-
-  delDest(key: string): void {
-    const d = this.dest(key);
-    d.available = false;
-    this.svc.dests.splice(this.svc.dests.indexOf(d), 1);
-    this.trash.set(key, d);
-    this.sched.delDest?.(this.svc, d);
+  delDest(dest: string): void {
+    this.exec({ op: "del_dest", dest });
   }
 
   /** ipvsadm -E: flags replaced; the scheduler is re-created only when its name changes. */
-  editService(scheduler: string, flags: readonly string[] = []): void {
-    this.svc.flags = schedFlags(flags);
-    if (scheduler === this.sched.name) return;
-    this.sched.done?.(this.svc);
-    const s = createScheduler(scheduler, this.svc, this.now, this.opts);
-    if (!s) throw new Error(`unknown scheduler ${scheduler}`);
-    this.sched = s;
-    this.svc.sched = s;
-    this.svc.scheduler = scheduler;
+  editService(scheduler: string, sched_flags: string[] = []): void {
+    this.exec({ op: "edit_service", scheduler, sched_flags });
   }
 
   /** Run ops; returns the chosen `addr:port` (or null) of each connect. */
   run(ops: readonly Op[]): (string | null)[] {
     const out: (string | null)[] = [];
     for (const o of ops) {
-      switch (o.op) {
-        case "connect":
-          out.push(this.connect(o.client, o.to, o.proto)?.key ?? null);
-          break;
-        case "close":
-          this.close(o.conn);
-          break;
-        case "expire":
-          this.expire(o.conn);
-          break;
-        case "advance":
-          this.advance(o.seconds);
-          break;
-        case "set_weight":
-          this.setWeight(o.dest, o.weight);
-          break;
-        case "edit_dest":
-          this.editDest(o.dest, o.weight, o.u_threshold, o.l_threshold);
-          break;
-        case "add_dest":
-          this.addDest(o);
-          break;
-        case "del_dest":
-          this.delDest(o.dest);
-          break;
-        case "edit_service":
-          this.editService(o.scheduler, o.sched_flags);
-          break;
-      }
+      const dest = this.exec(o);
+      if (o.op === "connect") out.push(dest);
     }
     return out;
   }
 }
 
-/** `n` dests 10.0.<i/250>.<i%250+1>:80 with weight w(i) (add order i = 0..n-1). */
+/** `n` dests 10.1.<i/250>.<i%250+1>:80 with weight w(i) (add order i = 0..n-1). */
 export function destList(n: number, weight: (i: number) => number = () => 1): DestSpec[] {
   return Array.from({ length: n }, (_, i) => ({
     address: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`,

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Dest } from "../../src/model/dest.ts";
 import { type MaglevHashing, MH_TAB_SIZE } from "../../src/sched/mh.ts";
 import { createScheduler, SCHEDULER_NAMES } from "../../src/sched/registry.ts";
-import { type DestSpec, d, destList, makeService, Sim } from "./harness.ts";
+import { type DestSpec, d, destList, Sim } from "./harness.ts";
 
 const M1 = "192.168.10.1:80";
 const M2 = "192.168.10.2:80";
@@ -196,7 +196,7 @@ describe("registry", () => {
     expect([...SCHEDULER_NAMES].sort() as string[]).toEqual(
       ["dh", "fo", "lblc", "lblcr", "lc", "mh", "nq", "ovf", "rr", "sed", "sh", "twos", "wlc", "wrr"].sort(),
     );
-    const svc = makeService({ scheduler: "rr" });
+    const svc = new Sim({ scheduler: "rr" }).svc;
     for (const name of SCHEDULER_NAMES) expect(createScheduler(name, svc, 0)?.name).toBe(name);
     for (const bad of ["", "none", "RR", "wlc ", "maglev"]) expect(createScheduler(bad, svc, 0)).toBeNull();
   });
