@@ -21,7 +21,7 @@ const PERSISTENCE_ENGINES = new Set(["sip"]);
 /** Scheduler instance for `name`, "none" → null; undefined when no such scheduler module exists. */
 function makeScheduler(d: Director, name: string, svc: Service): Scheduler | null | undefined {
   if (name === "none") return null;
-  return createScheduler(name, svc, d.now, { random: d.opts.random }) ?? undefined;
+  return createScheduler(name, svc, d.now, d.opts) ?? undefined;
 }
 
 function checkServiceConfig(id: ServiceId, cfg: ServiceConfig): KernelErrno | null {

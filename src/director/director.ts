@@ -26,6 +26,9 @@ import { expireDue, runSchedulerTicks } from "./conn-ops.ts";
 export interface DirectorOptions {
   /** Randomness for `twos` (a u32 source); seeded for reproducible simulations. */
   random?: () => number;
+  /** sysctl lblc_expiration / lblcr_expiration in seconds (default 86400). */
+  lblcExpiration?: number;
+  lblcrExpiration?: number;
   /** sysctl expire_quiescent_template (default 0). */
   expireQuiescentTemplate?: boolean;
   /** Connection hash table size reported as `size=` (2^conn_tab_bits, default 4096). */

@@ -50,8 +50,7 @@ function loadService(d: Director, s: SnapService): Service {
     netmask,
     peName: s.pe_name,
   });
-  svc.sched =
-    s.scheduler === "none" ? null : createScheduler(s.scheduler, svc, d.now, { random: d.opts.random });
+  svc.sched = s.scheduler === "none" ? null : createScheduler(s.scheduler, svc, d.now, d.opts);
   // Replay the adds oldest first: the snapshot lists the newest first, as the kernel does.
   for (const sd of [...s.destinations].reverse()) {
     const dest = new Dest(

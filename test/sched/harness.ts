@@ -62,13 +62,9 @@ export class Sim {
   private readonly id: ServiceId;
   private lineNo = 0;
 
-  /**
-   * `opts.random` becomes the director's random source. The director creates schedulers with
-   * default lblc/lblcr expirations, so when those are given the fresh (still empty) service gets
-   * a scheduler built with them before any dest is added.
-   */
+  /** `opts` (random source, lblc/lblcr expirations) become the director's options. */
   constructor(spec: ServiceSpec, dests: readonly DestSpec[] = [], opts: SchedulerOptions = {}) {
-    this.director = new Director({ random: opts.random });
+    this.director = new Director(opts);
     this.simulation = new Simulation(this.director);
     this.id = serviceId(spec);
     const flags = schedFlagsFromNames(spec.sched_flags ?? []);
@@ -77,8 +73,6 @@ export class Sim {
     const config = { scheduler: spec.scheduler, flags, timeout: 0, netmask, peName: null };
     const r = this.director.apply({ op: "add-service", service: this.id, config });
     if (!r.ok) throw new Error(`add-service ${spec.scheduler}: ${r.errno}`);
-    if (opts.lblcExpiration !== undefined || opts.lblcrExpiration !== undefined)
-      this.svc.sched = createScheduler(spec.scheduler, this.svc, this.director.now, opts);
     for (const d of dests) this.addDest(d);
   }
 
