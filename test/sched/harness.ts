@@ -9,7 +9,7 @@ import { Simulation } from "../../src/director/simulate.ts";
 import { type IpAddr, parseAddrPort, parseIp } from "../../src/model/addr.ts";
 import type { Dest } from "../../src/model/dest.ts";
 import { type Protocol, type Service, type ServiceId, schedFlagsFromNames } from "../../src/model/service.ts";
-import { createScheduler, type SchedulerOptions } from "../../src/sched/registry.ts";
+import type { SchedulerOptions } from "../../src/sched/registry.ts";
 import type { SchedPacket, Scheduler } from "../../src/sched/scheduler.ts";
 
 export interface DestSpec {
