@@ -61,3 +61,15 @@ export function run(snap: Snapshot | null, args: string[], opts: RunOptions = {}
     names: opts.names,
   });
 }
+
+/** Run several commands against one shared backend (the table changes between them). */
+export function sharedBackend(snap: Snapshot | null, names?: NameDb) {
+  const backend = createMemoryBackend(structuredClone(snap ?? emptySnapshot()));
+  return (args: string[], stdin = "") =>
+    runIpvsadm(args, {
+      argv0: "ipvsadm",
+      readStdin: async () => stdin,
+      openBackend: async () => backend,
+      names,
+    });
+}
