@@ -3,9 +3,9 @@
  * rules/demo.conf) into an empty table through `ipvsadm -R` and prints `ipvsadm -Ln`.
  */
 import { readFileSync } from "node:fs";
+import demoRules from "../../rules/demo.conf" with { type: "text" };
 import { createMemoryBackend } from "../director/offline-backend.ts";
 import { emptySnapshot } from "../model/snapshot.ts";
-import demoRules from "../../rules/demo.conf" with { type: "text" };
 import { runIpvsadm } from "./ipvsadm/run.ts";
 
 export async function runDemo(args: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 /** `uvs simulate --state FILE [--seed N]`: JSON-lines operations on stdin, decisions on stdout. */
 import { readStateFile } from "../director/offline-backend.ts";
-import { directorFromSnapshot } from "../director/snapshot-io.ts";
 import { Simulation } from "../director/simulate.ts";
+import { directorFromSnapshot } from "../director/snapshot-io.ts";
 import { seededRandom } from "../sched/twos.ts";
 
 export interface CliIo {
@@ -12,7 +12,11 @@ export interface CliIo {
 
 export const SIMULATE_USAGE = "usage: uvs simulate --state FILE [--seed N] < ops.jsonl\n";
 
-export async function runSimulate(args: string[], stateFromEnv: string | undefined, io: CliIo): Promise<number> {
+export async function runSimulate(
+  args: string[],
+  stateFromEnv: string | undefined,
+  io: CliIo,
+): Promise<number> {
   let state = stateFromEnv;
   let seed = 1;
   for (let i = 0; i < args.length; i++) {

@@ -4,13 +4,7 @@
  * counters cut to 32 bits because ipvsadm 1.31 reads the 64-bit dest stats with its 32-bit reader.
  */
 import { type Family, type IpAddr, parseIp } from "../../model/addr.ts";
-import {
-  SVC_F_ONEPACKET,
-  SVC_F_PERSISTENT,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
-} from "../../model/service.ts";
+import { SVC_F_ONEPACKET, SVC_F_PERSISTENT, schedFlagsFromNames } from "../../model/service.ts";
 import type { SnapDest, SnapService } from "../../model/snapshot.ts";
 import type { RateValues, StatsValues } from "../../model/stats.ts";
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "./hostport.ts";
@@ -53,15 +47,6 @@ export interface DestEntry {
 }
 
 const PROTO_NUM: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
-const FLAG_NAME_BITS: Record<string, number> = {
-  "flag-1": SVC_F_SCHED1,
-  "sh-fallback": SVC_F_SCHED1,
-  "mh-fallback": SVC_F_SCHED1,
-  "flag-2": SVC_F_SCHED2,
-  "sh-port": SVC_F_SCHED2,
-  "mh-port": SVC_F_SCHED2,
-  "flag-3": SVC_F_SCHED3,
-};
 
 function ip(text: string): IpAddr {
   const a = parseIp(text);
@@ -110,7 +95,7 @@ function serviceFlags(s: SnapService): number {
   let flags = s.flags_raw;
   if (s.persistent) flags |= SVC_F_PERSISTENT;
   if (s.one_packet) flags |= SVC_F_ONEPACKET;
-  for (const n of s.sched_flags) flags |= FLAG_NAME_BITS[n] ?? 0;
+  flags |= schedFlagsFromNames(s.sched_flags) ?? 0;
   return flags;
 }
 

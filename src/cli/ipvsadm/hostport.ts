@@ -2,6 +2,8 @@
  * ipvsadm's parse_service() and parse_netmask(): `host[:port]`, `[ipv6]:port`, inet_aton legacy
  * IPv4 forms, /etc/hosts names (IPv4 only) and /etc/services port names.
  */
+
+import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "../../conntrack/states.ts";
 import {
   type Family,
   type IpAddr,
@@ -13,9 +15,7 @@ import {
 import type { NameDb } from "./names.ts";
 import { stringToNumber } from "./numbers.ts";
 
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;
+export { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP };
 
 export interface HostPort {
   af: Family;
