@@ -4,7 +4,12 @@
  */
 export function parseJsonBig(text: string): unknown {
   return JSON.parse(text, (_key, value, ctx?: { source?: string }) => {
-    if (typeof value === "number" && !Number.isSafeInteger(value) && ctx?.source && /^-?\d+$/.test(ctx.source)) {
+    if (
+      typeof value === "number" &&
+      !Number.isSafeInteger(value) &&
+      ctx?.source &&
+      /^-?\d+$/.test(ctx.source)
+    ) {
       return BigInt(ctx.source);
     }
     return value;
@@ -17,7 +22,8 @@ const rawJSON = (JSON as unknown as { rawJSON: RawJson }).rawJSON;
 export function stringifyJsonBig(value: unknown, indent = 2): string {
   return JSON.stringify(
     value,
-    (_key, v) => (typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : rawJSON(v.toString())) : v),
+    (_key, v) =>
+      typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : rawJSON(v.toString())) : v,
     indent,
   );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { CONN_F_TEMPLATE, ConnTable } from "../../src/conntrack/table.ts";
 import { ipv4FromU32, parseIp } from "../../src/model/addr.ts";
-import { ConnTable, CONN_F_TEMPLATE } from "../../src/conntrack/table.ts";
 
 const A = (s: string) => parseIp(s)!;
 
@@ -34,7 +34,12 @@ describe("ConnTable", () => {
 
   test("IPv6 entries are found, and their interned addresses come back", () => {
     const t = new ConnTable(16);
-    const c = t.insert({ ...entry(0), caddr: A("2001:db8::7"), vaddr: A("2001:db8::1"), daddr: A("198.51.100.1") });
+    const c = t.insert({
+      ...entry(0),
+      caddr: A("2001:db8::7"),
+      vaddr: A("2001:db8::1"),
+      daddr: A("198.51.100.1"),
+    });
     expect(t.lookup(6, A("2001:db8::7"), 10000, A("2001:db8::1"), 80)).toBe(c);
     expect(t.lookup(6, A("2001:db8::8"), 10000, A("2001:db8::1"), 80)).toBe(-1);
     expect(t.caddr(c).text).toBe("2001:db8::7");
@@ -83,13 +88,20 @@ describe("ConnTable", () => {
     const t = new ConnTable(16);
     for (let i = 0; i < 5000; i++) t.insert({ ...entry(i), caddr: ipv4FromU32(0x0a000000 + i) });
     expect(t.size).toBe(5000);
-    for (let i = 0; i < 5000; i += 97) expect(t.lookup4(6, 0x0a000000 + i, 10000 + i, A("192.0.2.10").words[0], 80)).toBeGreaterThanOrEqual(0);
+    for (let i = 0; i < 5000; i += 97)
+      expect(t.lookup4(6, 0x0a000000 + i, 10000 + i, A("192.0.2.10").words[0], 80)).toBeGreaterThanOrEqual(0);
   });
 
   test("behaves like a Map under random inserts, removes and lookups (property)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom("ins", "del", "get"), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 }))),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("ins", "del", "get"),
+            fc.integer({ min: 0, max: 40 }),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+        ),
         (ops) => {
           const t = new ConnTable(16);
           const model = new Map<string, number>();

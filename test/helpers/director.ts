@@ -1,9 +1,9 @@
-import type { DestConfig } from "../../src/model/dest.ts";
-import { parseIp } from "../../src/model/addr.ts";
-import type { ServiceConfig, ServiceId } from "../../src/model/service.ts";
-import { Director } from "../../src/director/director.ts";
-import { connect } from "../../src/director/conn-ops.ts";
 import { IPPROTO_TCP } from "../../src/conntrack/states.ts";
+import { connect } from "../../src/director/conn-ops.ts";
+import { Director } from "../../src/director/director.ts";
+import { parseIp } from "../../src/model/addr.ts";
+import type { DestConfig } from "../../src/model/dest.ts";
+import type { ServiceConfig, ServiceId } from "../../src/model/service.ts";
 
 export const ip = (s: string) => parseIp(s)!;
 
