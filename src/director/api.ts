@@ -23,7 +23,11 @@ export type KernelErrno =
   | "EMSGSIZE"
   | "EBUSY";
 
-export type OpResult = { ok: true } | { ok: false; errno: KernelErrno };
+/**
+ * `message` is set when the refusal is uvs's own rather than the kernel's (for instance DR on
+ * the proxy plane); ipvsadm prints it instead of the errno's text.
+ */
+export type OpResult = { ok: true } | { ok: false; errno: KernelErrno; message?: string };
 
 export interface SyncDaemonConfig {
   state: "master" | "backup";

@@ -129,7 +129,7 @@ function newEntry(
 }
 
 /** Move an entry between ActiveConn and InActConn as its protocol state says. */
-function setState(d: Director, slot: number, state: number): void {
+export function setState(d: Director, slot: number, state: number): void {
   const t = d.conns;
   const proto = t.protoOf(slot);
   const old = t.state(slot);
@@ -162,7 +162,7 @@ function firstState(proto: number): number {
   return 0;
 }
 
-function armForState(d: Director, slot: number): void {
+export function armForState(d: Director, slot: number): void {
   const t = d.conns;
   if (t.flags(slot) & CONN_F_TEMPLATE) return;
   t.arm(slot, d.timeouts.of(t.protoOf(slot), t.state(slot)) * 1000, d.now);
@@ -294,6 +294,7 @@ export function expireEntry(d: Director, slot: number): void {
     t.arm(slot, EXPIRE_LATER_MS, d.now);
     return;
   }
+  d.hooks.expired?.(slot, t.serialOf(slot));
   removeEntry(d, slot);
 }
 

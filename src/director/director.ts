@@ -35,6 +35,12 @@ export interface DirectorOptions {
   connTabSize?: number;
 }
 
+/** Callbacks from the core to whoever carries the traffic. */
+export interface DirectorHooks {
+  /** An entry's timer ran out (or it was expired on purpose): the data plane closes that flow. */
+  expired?(slot: number, serial: number): void;
+}
+
 export interface IpvsInfo {
   version: string;
   connTabSize: number;
@@ -54,6 +60,7 @@ export class Director {
   readonly trash = new Set<Dest>();
   readonly opts: Required<Pick<DirectorOptions, "expireQuiescentTemplate">> & DirectorOptions;
   now = 0;
+  hooks: DirectorHooks = {};
   /** Snapshot fields this director does not interpret, carried from load to save. */
   extras: Record<string, unknown> = {};
   private nextEstimate = EST_INTERVAL_MS;

@@ -117,7 +117,8 @@ class Session {
     const backend = await this.backend();
     const res = await backend.apply(req.op);
     if (!res.ok) {
-      this.stderr += `${ipvsStrerror(req.kernelOp, res.errno)}\n`;
+      // A daemon may refuse for a reason of its own (e.g. DR on the proxy plane) and say why.
+      this.stderr += `${res.message ?? ipvsStrerror(req.kernelOp, res.errno)}\n`;
       return 255;
     }
     await backend.commit();
