@@ -63,6 +63,7 @@ type Handlers = {
   open?(s: Socket<BackendConn>): void;
   data?(s: Socket<BackendConn>, d: Buffer): void;
   end?(s: Socket<BackendConn>): void;
+  drain?(s: Socket<BackendConn>): void;
 };
 
 /** A backend that records what it gets; `h` adds behaviour. */
@@ -85,6 +86,9 @@ export function backend(name: string, h: Handlers = {}): Backend {
       end(s) {
         s.data.fin = true;
         h.end?.(s);
+      },
+      drain(s) {
+        h.drain?.(s);
       },
       close(s, err) {
         s.data.closed = true;
@@ -120,7 +124,11 @@ export class Client implements Disposable {
   closeError: Error | undefined;
   sock!: Socket<undefined>;
 
-  static async connect(port: number, onData?: (c: Client, d: Buffer) => void): Promise<Client> {
+  static async connect(
+    port: number,
+    onData?: (c: Client, d: Buffer) => void,
+    onDrain?: (c: Client) => void,
+  ): Promise<Client> {
     const c = new Client();
     c.sock = await Bun.connect({
       hostname: LO,
@@ -134,6 +142,9 @@ export class Client implements Disposable {
         },
         end() {
           c.fin = true;
+        },
+        drain() {
+          onDrain?.(c);
         },
         close(_s, err) {
           c.closed = true;
@@ -180,12 +191,14 @@ export class Lab implements AsyncDisposable {
   readonly director = new Director({});
   readonly plane: ProxyPlane;
   readonly id: ServiceId;
+  readonly protocol: "tcp" | "udp";
 
   private constructor(
     readonly port: number,
     readonly opts: LabOptions,
   ) {
     const protocol = opts.protocol ?? "tcp";
+    this.protocol = protocol;
     this.id = { kind: "addr", af: "inet", protocol, addr: ip(LO), port };
     this.plane = new ProxyPlane(this.director, {
       log: (e) => this.events.push(e),
@@ -216,7 +229,7 @@ export class Lab implements AsyncDisposable {
     const pp = new Map(this.opts.backends.filter((b) => b.pp).map((b) => [`${LO}:${b.port}`, b.pp!]));
     return {
       key: this.key,
-      listen: [{ addr: ip(LO), port: this.port, protocol: this.id.protocol }],
+      listen: [{ addr: ip(LO), port: this.port, protocol: this.protocol }],
       proxyProtocol: pp,
     };
   }
@@ -251,7 +264,7 @@ export class Lab implements AsyncDisposable {
   /** The connection entry of a client (by its local port): TCP state name, or null if gone. */
   state(cport: number): string | null {
     const t = this.director.conns;
-    const proto = this.id.protocol === "udp" ? 17 : 6;
+    const proto = this.protocol === "udp" ? 17 : 6;
     const slot = t.lookup(proto, ip(LO), cport, ip(LO), this.port);
     return slot < 0 ? null : proto === 6 ? TCP_STATE_NAMES[t.state(slot)] : "UDP";
   }

@@ -6,7 +6,9 @@ import {
   backendText,
   Client,
   echoBackend,
+  freePort,
   Lab,
+  LO,
   nameBackend,
   waitFor,
 } from "./helpers.ts";
@@ -116,3 +118,145 @@ describe("TCP proxy: connection states (-Lnc) and ActiveConn/InActConn", () => {
 function echoBackendHoldingFin(): Backend {
   return backend("hold", { data: (s, d) => s.write(d) });
 }
+
+describe("TCP proxy: resets and failures", () => {
+  test("a client reset resets the backend connection; the entry goes to CLOSE", async () => {
+    using hold = echoBackendHoldingFin();
+    await using lab = await Lab.start({ backends: [{ port: hold.port }] });
+    const c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    c.sock.write("x");
+    await waitFor(() => c.received === 1);
+    c.sock.terminate();
+    await waitFor(() => hold.conns[0].data.closed, 3000, "backend close");
+    expect(hold.conns[0].data.closeError?.message).toMatch(/ECONNRESET|reset/i);
+    expect(lab.state(cport)).toBe("CLOSE");
+    await waitFor(() => lab.plane.stats().openConnections === 0);
+  });
+
+  test("a backend reset resets the client", async () => {
+    using hold = echoBackendHoldingFin();
+    await using lab = await Lab.start({ backends: [{ port: hold.port }] });
+    using c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    c.sock.write("x");
+    await waitFor(() => c.received === 1);
+    hold.conns[0].terminate();
+    await c.closedWithin();
+    expect(c.closeError?.message).toMatch(/ECONNRESET|reset/i);
+    expect(lab.state(cport)).toBe("CLOSE");
+  });
+
+  test("a refused upstream connect closes the client, counts a failure for that server and logs it", async () => {
+    const dead = freePort();
+    await using lab = await Lab.start({ backends: [{ port: dead }] });
+    using c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    await c.closedWithin();
+    expect(c.received).toBe(0);
+    expect(lab.plane.stats().connectFailures).toEqual({ [`${LO}:${dead}`]: 1 });
+    const ev = lab.events.find((e) => e.type === "connect-failed");
+    expect(ev).toMatchObject({ type: "connect-failed", service: lab.key, dest: `${LO}:${dead}` });
+    expect((ev as { reason: string }).reason).toMatch(/ECONNREFUSED|refused/i);
+    expect(lab.state(cport)).toBe("CLOSE");
+    expect(lab.plane.stats().openConnections).toBe(0);
+  });
+
+  test("with no destination the client is closed at once and counted", async () => {
+    await using lab = await Lab.start({ backends: [] });
+    using c = await Client.connect(lab.port);
+    await c.closedWithin();
+    expect(lab.plane.stats().noDestination).toBe(1);
+    expect(lab.director.conns.size).toBe(0);
+  });
+});
+
+describe("TCP proxy: connect timeout", () => {
+  // A listener that never accepts (backlog 0, one queued connection) makes Linux drop further SYNs,
+  // so a connect to it hangs: the only loopback way to get a connect that does not finish.
+  test.skipIf(!Bun.which("python3"))(
+    "an upstream that never answers is given up after the timeout",
+    async () => {
+      await using stuck = await stuckListener();
+      await using lab = await Lab.start({ backends: [{ port: stuck.port }], connectTimeoutMs: 300 });
+      using c = await Client.connect(lab.port);
+      const cport = c.sock.localPort;
+      await Bun.sleep(100);
+      expect(lab.state(cport)).toBe("SYN_RECV");
+      expect(lab.dest(stuck.port).activeConns).toBe(1);
+      const t0 = performance.now();
+      await c.closedWithin(3000);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(lab.plane.stats().connectFailures).toEqual({ [`${LO}:${stuck.port}`]: 1 });
+      expect(lab.events.find((e) => e.type === "connect-failed")).toMatchObject({
+        reason: "connect timeout",
+      });
+      expect(lab.state(cport)).toBe("CLOSE");
+      expect(lab.dest(stuck.port).activeConns).toBe(0);
+    },
+  );
+});
+
+async function stuckListener() {
+  const py = Bun.spawn(
+    [
+      "python3",
+      "-c",
+      "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n" +
+        "c=socket.create_connection(s.getsockname())\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)",
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  const reader = py.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const port = Number(new TextDecoder().decode(value).trim());
+  return {
+    port,
+    async [Symbol.asyncDispose]() {
+      py.kill();
+      await py.exited;
+    },
+  };
+}
+
+describe("TCP proxy: draining real servers", () => {
+  test("weight 0: new connections avoid the server, its existing connection keeps working", async () => {
+    using a = echoBackendHoldingFin();
+    using b = nameBackend("B");
+    await using lab = await Lab.start({ backends: [{ port: a.port }] });
+    using held = await Client.connect(lab.port);
+    held.sock.write("1");
+    await waitFor(() => a.conns.length === 1);
+    lab.addServer(b.port);
+    lab.setWeight(a.port, 0);
+    for (let i = 0; i < 4; i++) expect(await askName(lab.port)).toBe("B");
+    held.sock.write("2");
+    await waitFor(() => held.text() === "12", 3000, "echo on the drained server");
+    expect(a.conns.length).toBe(1);
+    expect(lab.dest(a.port).activeConns).toBe(1);
+  });
+
+  test("deleting a real server lets its connections finish; new ones go elsewhere", async () => {
+    using a = echoBackendHoldingFin();
+    using b = nameBackend("B");
+    await using lab = await Lab.start({ backends: [{ port: a.port }] });
+    using held = await Client.connect(lab.port);
+    held.sock.write("1");
+    await waitFor(() => a.conns.length === 1);
+    lab.addServer(b.port);
+    const destA = lab.dest(a.port);
+    lab.deleteServer(a.port);
+    expect(lab.director.findService(lab.id)!.dests.length).toBe(1);
+    for (let i = 0; i < 3; i++) expect(await askName(lab.port)).toBe("B");
+    held.sock.write("2");
+    await waitFor(() => held.text() === "12", 3000, "echo on the deleted server");
+    held.sock.shutdown();
+    await waitFor(() => a.conns[0].data.fin, 3000, "FIN at the deleted server");
+    a.conns[0].shutdown();
+    await held.closedWithin();
+    expect(held.closeError).toBeUndefined();
+    expect(destA.stats.read().inbytes).toBe(2n);
+    expect(lab.director.trash.has(destA)).toBe(true);
+  });
+});

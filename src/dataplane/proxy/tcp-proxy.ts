@@ -220,8 +220,14 @@ const UPSTREAM_HANDLERS = {
   drain: (s: UpstreamSocket) => s.data.upstreamDrained(),
   end: (s: UpstreamSocket) => s.data.upstreamEnded(),
   close: (s: UpstreamSocket, err?: Error) => s.data.upstreamClosed(s, err),
-  connectError: (s: UpstreamSocket, err: Error) => s.data.connectFailed(err.message),
+  connectError: (s: UpstreamSocket, err: Error) => s.data.connectFailed(errorText(err)),
 };
+
+/** "ECONNREFUSED: Failed to connect": Bun's messages alone do not say why. */
+function errorText(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+}
 
 /** Accept one client: schedule it, or turn it away at once when there is no destination. */
 function accept(ctx: ProxyContext, ep: TcpEndpoint, s: ClientSocket): void {
