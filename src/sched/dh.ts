@@ -44,6 +44,10 @@ class DestinationHashing implements Scheduler {
   done(_svc: Service): void {
     this.buckets.fill(null);
   }
+  /** The dest owning bucket `i` (read-only; reload plans compare tables with it). */
+  bucket(i: number): Dest | null {
+    return this.buckets[i] ?? null;
+  }
 }
 
 export const createDh: SchedulerFactory = (svc) => new DestinationHashing(svc);

@@ -80,6 +80,10 @@ class SourceHashing implements Scheduler {
   done(_svc: Service): void {
     this.buckets.fill(null);
   }
+  /** The dest owning bucket `i` (read-only; reload plans compare tables with it). */
+  bucket(i: number): Dest | null {
+    return this.buckets[i] ?? null;
+  }
 }
 
 export const createSh: SchedulerFactory = (svc) => new SourceHashing(svc);

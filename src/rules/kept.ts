@@ -1,0 +1,41 @@
+/**
+ * Statements uvs keeps but does not act on yet: each gets a warning naming it. Checker blocks
+ * are also checked against their keyword lists, so a typo inside TCP_CHECK is still an error.
+ */
+import type { Stmt } from "./cst.ts";
+import { CHECKER_KEYWORDS, URL_KEYWORDS, unknownKeyword } from "./keywords.ts";
+import type { CheckerRule } from "./model.ts";
+import { type Ctx, stmtPos, tokPos, wantsBlock } from "./values.ts";
+
+export function keepStmt(ctx: Ctx, s: Stmt, where: string): Stmt {
+  const what = s.block ? `block '${s.keyword.text}'` : `'${s.keyword.text}'`;
+  ctx.diags.warn(stmtPos(s), `${what} in ${where} is kept but uvs does not act on it yet`);
+  return s;
+}
+
+function checkUrl(ctx: Ctx, url: Stmt): void {
+  if (!wantsBlock(ctx, url, true)) return;
+  for (const s of url.block?.body ?? []) {
+    if (!URL_KEYWORDS.has(s.keyword.text))
+      ctx.diags.error(stmtPos(s), unknownKeyword(s.keyword.text, "url", URL_KEYWORDS));
+  }
+  if (!url.block?.body.some((s) => s.keyword.text === "path"))
+    ctx.diags.error(stmtPos(url), "a url block needs 'path'");
+}
+
+/** A checker block: its keywords are checked, its content kept as written. */
+export function checkerRule(ctx: Ctx, s: Stmt): CheckerRule | null {
+  const type = s.keyword.text;
+  if (!wantsBlock(ctx, s, true)) return null;
+  if (s.args.length) ctx.diags.error(tokPos(s.file, s.args[0]), `'${type}' takes no arguments`);
+  const known = CHECKER_KEYWORDS[type];
+  for (const inner of s.block?.body ?? []) {
+    const k = inner.keyword.text;
+    if (!known.has(k)) ctx.diags.error(stmtPos(inner), unknownKeyword(k, type, known));
+    else if (k === "url") checkUrl(ctx, inner);
+  }
+  if ((type === "HTTP_GET" || type === "SSL_GET") && !s.block?.body.some((x) => x.keyword.text === "url"))
+    ctx.diags.error(stmtPos(s), `'${type}' needs at least one 'url { path … }' block`);
+  ctx.diags.warn(stmtPos(s), `health checker '${type}' is kept but uvs does not run checkers yet`);
+  return { type, pos: stmtPos(s), stmt: s };
+}

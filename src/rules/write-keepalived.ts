@@ -1,0 +1,224 @@
+/**
+ * Write-back for keepalived syntax: the edits that make a parsed file describe the live services.
+ * Only statements whose value changed are touched (their arguments replaced, or a line inserted or
+ * deleted); new real servers go at the end of their virtual_server block, new services at the end
+ * of the file, in the file's own indentation.
+ */
+import { formatMask } from "../model/addr.ts";
+import type { Dest } from "../model/dest.ts";
+import {
+  type Service,
+  type ServiceConfig,
+  SVC_F_ONEPACKET,
+  SVC_F_PERSISTENT,
+  SVC_F_SCHED_MASK,
+  schedFlagNames,
+} from "../model/service.ts";
+import { type Block, findStmts, type Stmt } from "./cst.ts";
+import { Diagnostics, type ServiceRule } from "./model.ts";
+import { deleteSpan, type Edit, indentAt, lineStart, startsLine } from "./text-edit.ts";
+import { type Method, methodArgs, methodText } from "./values.ts";
+
+const FLAG_KEYWORDS = ["flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback"];
+const NAT: Method = { forward: "masq", tunnelType: "ipip", tunnelPort: 0, tunnelCsum: "nocsum" };
+
+/** Texts by file and the file's indentation step. */
+export interface KaFiles {
+  text(file: string): string;
+  unit: string;
+}
+
+const sameMethod = (a: Method, b: Method) =>
+  a.forward === b.forward &&
+  (a.forward !== "tunnel" ||
+    (a.tunnelType === b.tunnelType && a.tunnelPort === b.tunnelPort && a.tunnelCsum === b.tunnelCsum));
+
+/** The indentation of a block's children (its first child's, else the header's plus one step). */
+function childIndent(f: KaFiles, owner: Stmt): string {
+  const text = f.text(owner.file);
+  const first = owner.block?.body.find((s) => startsLine(text, s.start));
+  return first ? indentAt(text, first.start) : indentAt(text, owner.start) + f.unit;
+}
+
+/** Insert a statement line before `before` (a child of `owner`), or before the closing brace. */
+function insertLine(f: KaFiles, owner: Stmt, line: string, before?: Stmt): Edit {
+  const text = f.text(owner.file);
+  const block = owner.block as Block;
+  const at = before ?? block.close;
+  const off = at ? at.start : owner.end;
+  if (startsLine(text, off)) {
+    const ind = childIndent(f, owner);
+    const body = line.replace(/\n/g, `\n${ind}`);
+    return {
+      file: owner.file,
+      start: lineStart(text, off),
+      end: lineStart(text, off),
+      text: `${ind}${body}\n`,
+    };
+  }
+  const pad = /[ \t]$/.test(text.slice(0, off)) ? "" : " ";
+  return { file: owner.file, start: off, end: off, text: `${pad}${line.replace(/\n\s*/g, " ")} ` };
+}
+
+/** Replace the arguments of `s` (or give it some). */
+function setArgs(s: Stmt, value: string): Edit {
+  if (s.args.length === 0)
+    return { file: s.file, start: s.keyword.end, end: s.keyword.end, text: ` ${value}` };
+  return { file: s.file, start: s.args[0].start, end: s.args[s.args.length - 1].end, text: value };
+}
+
+/** Set a keyword's value: edit the statement that sets it, else insert one. */
+function setValue(f: KaFiles, owner: Stmt, aliases: string[], value: string, before?: Stmt): Edit {
+  const found = findStmts(owner.block?.body ?? [], ...aliases)[0];
+  return found ? setArgs(found, value) : insertLine(f, owner, `${aliases[0]} ${value}`, before);
+}
+
+function removeAll(f: KaFiles, owner: Stmt, ...keywords: string[]): Edit[] {
+  return findStmts(owner.block?.body ?? [], ...keywords).map((s) =>
+    deleteSpan(s.file, f.text(s.file), s.start, s.end),
+  );
+}
+
+/** The forwarding method a virtual_server block gives its real servers. */
+export function vsMethod(vs: Stmt): Method {
+  const s = findStmts(vs.block?.body ?? [], "lvs_method", "lb_kind")[0];
+  return (s && methodArgs({ diags: new Diagnostics() }, s)) || NAT;
+}
+
+const destMethod = (d: Dest): Method => ({
+  forward: d.forward,
+  tunnelType: d.tunnelType,
+  tunnelPort: d.tunnelPort,
+  tunnelCsum: d.tunnelCsum,
+});
+
+function granularityText(live: ServiceConfig, af: "inet" | "inet6"): string | null {
+  if (af === "inet") return live.netmask >>> 0 === 0xffffffff ? null : formatMask(live.netmask);
+  return live.netmask === 128 ? null : String(live.netmask);
+}
+
+function persistenceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Stmt): Edit[] {
+  const same = live.timeout === rule.timeout && live.netmask >>> 0 === rule.netmask >>> 0;
+  if (same && (live.flags & SVC_F_PERSISTENT) === (rule.flags & SVC_F_PERSISTENT)) return [];
+  if (!(live.flags & SVC_F_PERSISTENT))
+    return removeAll(f, vs, "persistence_timeout", "persistence_granularity");
+  const out = [setValue(f, vs, ["persistence_timeout"], String(live.timeout), before)];
+  const g = granularityText(live, live.af);
+  out.push(
+    ...(g
+      ? [setValue(f, vs, ["persistence_granularity"], g, before)]
+      : removeAll(f, vs, "persistence_granularity")),
+  );
+  return out;
+}
+
+function flagEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Stmt): Edit[] {
+  const out: Edit[] = [];
+  const ops = live.flags & SVC_F_ONEPACKET;
+  if (ops !== (rule.flags & SVC_F_ONEPACKET))
+    out.push(...(ops ? [insertLine(f, vs, "ops", before)] : removeAll(f, vs, "ops")));
+  const bits = live.flags & SVC_F_SCHED_MASK;
+  if (bits !== (rule.flags & SVC_F_SCHED_MASK) || (bits && live.scheduler !== rule.scheduler)) {
+    out.push(...removeAll(f, vs, ...FLAG_KEYWORDS));
+    for (const name of schedFlagNames(live.scheduler, bits)) out.push(insertLine(f, vs, name, before));
+  }
+  return out;
+}
+
+/** Edits of the virtual_server's own settings. */
+function serviceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig): Edit[] {
+  const before = findStmts(vs.block?.body ?? [], "real_server")[0];
+  const out: Edit[] = [];
+  if (live.scheduler !== rule.scheduler)
+    out.push(setValue(f, vs, ["lvs_sched", "lb_algo"], live.scheduler, before));
+  out.push(...persistenceEdits(f, vs, live, rule, before));
+  out.push(...flagEdits(f, vs, live, rule, before));
+  if (live.peName !== rule.peName) {
+    if (live.peName) out.push(setValue(f, vs, ["persistence_engine"], live.peName, before));
+    else out.push(...removeAll(f, vs, "persistence_engine"));
+  }
+  return out;
+}
+
+function destEdits(
+  f: KaFiles,
+  rs: Stmt,
+  vsM: Method,
+  live: Dest,
+  file: { weight: number; method: Method; u: number; l: number },
+): Edit[] {
+  const out: Edit[] = [];
+  if (live.weight !== file.weight) out.push(setValue(f, rs, ["weight"], String(live.weight)));
+  const m = destMethod(live);
+  if (!sameMethod(m, file.method)) {
+    const has = findStmts(rs.block?.body ?? [], "lvs_method", "lb_kind").length > 0;
+    if (has || !sameMethod(m, vsM)) out.push(setValue(f, rs, ["lvs_method", "lb_kind"], methodText(m)));
+  }
+  if (live.uThreshold !== file.u) out.push(setValue(f, rs, ["uthreshold"], String(live.uThreshold)));
+  if (live.lThreshold !== file.l) out.push(setValue(f, rs, ["lthreshold"], String(live.lThreshold)));
+  return out;
+}
+
+/** A new real_server block (lines joined with "\n", indented relative to its first line). */
+export function realServerText(live: Dest, vsM: Method, fwmark: boolean, unit: string): string {
+  const port = fwmark && live.port === 0 ? "" : ` ${live.port}`;
+  const lines = [`real_server ${live.addr.text}${port} {`, `${unit}weight ${live.weight}`];
+  if (!sameMethod(destMethod(live), vsM)) lines.push(`${unit}lvs_method ${methodText(destMethod(live))}`);
+  if (live.uThreshold) lines.push(`${unit}uthreshold ${live.uThreshold}`);
+  if (live.lThreshold) lines.push(`${unit}lthreshold ${live.lThreshold}`);
+  lines.push("}");
+  return lines.join("\n");
+}
+
+/** Every edit that makes the block of `rule` describe `live`. */
+export function keepalivedServiceEdits(f: KaFiles, rule: ServiceRule, live: Service): Edit[] {
+  if (rule.src.dialect !== "keepalived") return [];
+  const vs = rule.src.stmt;
+  const vsM = vsMethod(vs);
+  const out = serviceEdits(f, vs, live, rule.config);
+  const ruleKeys = new Set<string>();
+  for (const d of rule.dests) {
+    if (d.src.dialect !== "keepalived") continue;
+    const rs = d.src.stmt;
+    const ld = live.findDest(d.config.addr, d.config.port);
+    ruleKeys.add(ld?.key ?? "");
+    if (!ld) {
+      out.push(deleteSpan(rs.file, f.text(rs.file), rs.start, rs.end));
+      continue;
+    }
+    const c = d.config;
+    out.push(...destEdits(f, rs, vsM, ld, { weight: c.weight, method: c, u: c.uThreshold, l: c.lThreshold }));
+  }
+  // New real servers, oldest first: adding them in file order rebuilds the kernel's list.
+  for (const ld of [...live.dests].reverse()) {
+    if (ruleKeys.has(ld.key)) continue;
+    out.push(insertLine(f, vs, realServerText(ld, vsM, live.id.kind === "fwmark", f.unit)));
+  }
+  return out;
+}
+
+function serviceHeader(s: Service): string {
+  const id = s.id;
+  if (id.kind === "fwmark") return `virtual_server fwmark ${id.fwmark} {`;
+  return `virtual_server ${id.addr.text}${id.port ? ` ${id.port}` : ""} {`;
+}
+
+/** A new virtual_server block for a service the file does not have (no trailing newline). */
+export function virtualServerText(s: Service, unit: string): string {
+  const oldest = s.dests.at(-1);
+  const vsM = oldest ? destMethod(oldest) : NAT;
+  const lines = [`lvs_sched ${s.scheduler}`, `lvs_method ${methodText(vsM)}`];
+  if (s.id.kind === "addr") lines.push(`protocol ${s.id.protocol.toUpperCase()}`);
+  else if (s.af === "inet6") lines.push("ip_family inet6");
+  if (s.flags & SVC_F_PERSISTENT) {
+    lines.push(`persistence_timeout ${s.timeout}`);
+    const g = granularityText(s, s.af);
+    if (g) lines.push(`persistence_granularity ${g}`);
+  }
+  if (s.peName) lines.push(`persistence_engine ${s.peName}`);
+  if (s.flags & SVC_F_ONEPACKET) lines.push("ops");
+  lines.push(...schedFlagNames(s.scheduler, s.flags & SVC_F_SCHED_MASK));
+  for (const d of [...s.dests].reverse())
+    lines.push(...realServerText(d, vsM, s.id.kind === "fwmark", unit).split("\n"));
+  return [serviceHeader(s), ...lines.map((l) => unit + l), "}"].join("\n");
+}
