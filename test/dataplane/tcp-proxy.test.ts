@@ -1,4 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { ProxyPlane } from "../../src/dataplane/proxy/plane.ts";
+import { Director } from "../../src/director/director.ts";
+import { serviceKey } from "../../src/model/service.ts";
+import { destConfig, ip, svcConfig } from "../helpers/director.ts";
 import {
   askName,
   type Backend,
@@ -258,5 +262,38 @@ describe("TCP proxy: draining real servers", () => {
     expect(held.closeError).toBeUndefined();
     expect(destA.stats.read().inbytes).toBe(2n);
     expect(lab.director.trash.has(destA)).toBe(true);
+  });
+});
+
+describe("TCP proxy: IPv6", () => {
+  test("an IPv6 VIP and real server on ::1, with a TCP6 PROXY v1 line", async () => {
+    const got: Buffer[] = [];
+    using be = Bun.listen({ hostname: "::1", port: 0, socket: { data: (_s, d) => void got.push(d) } });
+    const probe = Bun.listen({ hostname: "::1", port: 0, socket: { data() {} } });
+    const vport = probe.port;
+    probe.stop(true);
+    const d = new Director({});
+    const id = { kind: "addr", af: "inet6", protocol: "tcp", addr: ip("::1"), port: vport } as const;
+    expect(d.apply({ op: "add-service", service: id, config: svcConfig({ netmask: 128 }) }).ok).toBe(true);
+    expect(
+      d.apply({ op: "add-server", service: id, dest: destConfig("::1", be.port, { af: "inet6" }) }).ok,
+    ).toBe(true);
+    const plane = new ProxyPlane(d, { log: () => {} });
+    try {
+      await plane.sync([
+        {
+          key: serviceKey(id),
+          listen: [{ addr: ip("::1"), port: vport, protocol: "tcp" }],
+          proxyProtocol: new Map([[`[::1]:${be.port}`, "v1"]]),
+        },
+      ]);
+      const c = await Bun.connect({ hostname: "::1", port: vport, socket: { data() {} } });
+      c.write("six");
+      await waitFor(() => Buffer.concat(got).toString().endsWith("six"));
+      expect(Buffer.concat(got).toString()).toBe(`PROXY TCP6 ::1 ::1 ${c.localPort} ${vport}\r\nsix`);
+      c.terminate();
+    } finally {
+      await plane.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { udp } from "bun";
-import { Lab, LO, waitFor } from "./helpers.ts";
+import { freeUdpPort, Lab, LO, waitFor } from "./helpers.ts";
 
 interface UdpBackend extends AsyncDisposable {
   port: number;
@@ -124,5 +124,20 @@ describe("UDP proxy", () => {
     c.send("x");
     await waitFor(() => lab.plane.stats().noDestination === 1);
     expect(lab.plane.stats().udpFlows).toBe(0);
+  });
+});
+
+describe("UDP proxy: errors", () => {
+  test("a real server that refuses (ICMP port unreachable) is counted, not a crash", async () => {
+    const dead = await freeUdpPort();
+    await using lab = await Lab.start({ protocol: "udp", backends: [{ port: dead }] });
+    await using c = await udpClient(lab.port);
+    for (let i = 0; i < 3; i++) {
+      c.send(`x${i}`);
+      await Bun.sleep(20);
+    }
+    await waitFor(() => lab.plane.stats().udpErrors > 0, 3000, "an upstream error");
+    expect(lab.plane.stats().udpFlows).toBe(1);
+    expect(lab.dest(dead).stats.read().inpkts).toBe(3n);
   });
 });

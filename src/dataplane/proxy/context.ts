@@ -25,8 +25,10 @@ export interface ProxyCounters {
   expired: number;
   /** Listen/bind failures (each also logged with its endpoint). */
   listenerErrors: number;
-  /** UDP datagrams dropped (no destination, send would block, queue full while connecting). */
+  /** UDP datagrams dropped (send would block, queue full while connecting). */
   udpDropped: number;
+  /** UDP socket errors (ICMP unreachable from a real server, send failures). */
+  udpErrors: number;
 }
 
 /** A flow the director can expire. */

@@ -48,6 +48,7 @@ export interface ProxyStats {
   noDestination: number;
   expired: number;
   udpDropped: number;
+  udpErrors: number;
   /** Upstream connect failures per real server ("addr:port"). */
   connectFailures: Record<string, number>;
 }
@@ -81,7 +82,7 @@ export class ProxyPlane {
       director,
       log: opts.log,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
-      counters: { accepted: 0, noDestination: 0, expired: 0, listenerErrors: 0, udpDropped: 0 },
+      counters: { accepted: 0, noDestination: 0, expired: 0, listenerErrors: 0, udpDropped: 0, udpErrors: 0 },
       connectFailures: new Map(),
       flows: new Map(),
       open: { tcp: 0, udp: 0 },
@@ -118,6 +119,7 @@ export class ProxyPlane {
       noDestination: c.noDestination,
       expired: c.expired,
       udpDropped: c.udpDropped,
+      udpErrors: c.udpErrors,
       connectFailures: Object.fromEntries(this.ctx.connectFailures),
     };
   }

@@ -168,6 +168,15 @@ export class TcpFlow implements LiveFlow {
     this.close();
   }
 
+  /** A handler threw (a bug): log it and close the flow rather than leave it half working. */
+  failed(err: Error): void {
+    this.ctx.log({
+      type: "warning",
+      message: `TCP flow of "${this.ep.svcKey}" closed after an error: ${errorText(err)}`,
+    });
+    this.close();
+  }
+
   /** Close both sides at once (drain deadline, plane close). */
   close(): void {
     if (this.upstream === null) this.giveUpConnect();
@@ -221,6 +230,7 @@ const UPSTREAM_HANDLERS = {
   end: (s: UpstreamSocket) => s.data.upstreamEnded(),
   close: (s: UpstreamSocket, err?: Error) => s.data.upstreamClosed(s, err),
   connectError: (s: UpstreamSocket, err: Error) => s.data.connectFailed(errorText(err)),
+  error: (s: UpstreamSocket, err: Error) => s.data.failed(err),
 };
 
 /** "ECONNREFUSED: Failed to connect": Bun's messages alone do not say why. */
@@ -265,6 +275,7 @@ export function listenTcp(ctx: ProxyContext, ep: TcpEndpoint): TCPSocketListener
       drain: (s) => s.data?.clientDrained(),
       end: (s) => s.data?.clientEnded(),
       close: (s, err) => s.data?.clientClosed(err),
+      error: (s, err) => s.data?.failed(err),
     },
   });
 }

@@ -42,7 +42,13 @@ class UdpFlow implements LiveFlow {
     Bun.udpSocket({
       hostname: af === "inet6" ? "::" : "0.0.0.0",
       connect: { hostname: target.daddr.text, port: target.dport },
-      socket: { data: (_s, d) => this.fromUpstream(d) },
+      socket: {
+        data: (_s, d) => this.fromUpstream(d),
+        // ICMP errors (port unreachable: ECONNREFUSED) surface here; unhandled they end the process.
+        error: () => {
+          this.front.ctx.counters.udpErrors++;
+        },
+      },
     }).then(
       (s) => this.opened(s),
       () => this.close(true),
@@ -127,7 +133,12 @@ export class UdpFront {
     const socket = await Bun.udpSocket({
       hostname: ep.addr.text,
       port: ep.port,
-      socket: { data: (_s, d, port, addr) => front?.fromClient(d, port, addr) },
+      socket: {
+        data: (_s, d, port, addr) => front?.fromClient(d, port, addr),
+        error: () => {
+          ctx.counters.udpErrors++;
+        },
+      },
     });
     front = new UdpFront(ctx, ep, socket, onIdle);
     return front;
