@@ -1,0 +1,48 @@
+/**
+ * `uvs check FILE`: validate a rules file without touching anything (like `keepalived -t` or
+ * `nginx -t`). Every error and warning is printed as `FILE:LINE:COL: severity: message`, then a
+ * summary line. Exit 0 when the file is usable, 1 when it is not, 2 on a usage error.
+ */
+
+import { diskReader, loadRules, type RulesReader } from "../rules/load.ts";
+import { formatDiagnostic } from "../rules/model.ts";
+import type { NameDb } from "./ipvsadm/names.ts";
+
+export interface CheckIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** File access (default: the disk). */
+  reader?: RulesReader;
+  names?: NameDb;
+}
+
+export const CHECK_USAGE = "usage: uvs check [--quiet] FILE\n";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+export function runCheck(args: readonly string[], io: CheckIo): number {
+  const quiet = args.includes("--quiet") || args.includes("-q");
+  const files = args.filter((a) => a !== "--quiet" && a !== "-q");
+  if (files.length !== 1 || files[0].startsWith("-")) {
+    io.stderr(CHECK_USAGE);
+    return 2;
+  }
+  const file = files[0];
+  const r = loadRules(file, io.reader ?? diskReader, io.names);
+  const errs = r.diagnostics.filter((d) => d.severity === "error").length;
+  const warns = r.diagnostics.length - errs;
+  for (const d of r.diagnostics) {
+    if (!quiet || d.severity === "error") io.stderr(`${formatDiagnostic(d)}\n`);
+  }
+  const counts = `${plural(errs, "error")}, ${plural(warns, "warning")}`;
+  if (!r.config) {
+    io.stdout(`${file}: not usable: ${counts}; nothing would be applied\n`);
+    return 1;
+  }
+  const c = r.config;
+  const dests = c.services.reduce((n, s) => n + s.dests.length, 0);
+  io.stdout(
+    `${file}: ok (${c.dialect} syntax): ${plural(c.services.length, "virtual service")}, ${plural(dests, "real server")}; ${counts}\n`,
+  );
+  return 0;
+}
