@@ -58,12 +58,11 @@ describe("TCP proxy: backpressure", () => {
         setTimeout(() => cl.sock.resume(), 15);
       }
     });
+    // What the proxy holds is sampled directly: RSS is too noisy here (GC, other test files), and
+    // an unpaused source shows up as tens of MiB queued.
     let maxQueued = 0;
-    const rss0 = process.memoryUsage().rss;
-    let maxRss = rss0;
     const sampler = setInterval(() => {
       maxQueued = Math.max(maxQueued, lab.plane.stats().bufferedBytes);
-      maxRss = Math.max(maxRss, process.memoryUsage().rss);
     }, 2);
     try {
       await waitFor(() => c.fin, 8000, "all 64 MiB");
@@ -73,7 +72,6 @@ describe("TCP proxy: backpressure", () => {
     expect(c.received).toBe(total);
     expect(got.digest("hex")).toBe(sent.digest("hex"));
     expect(maxQueued).toBeLessThanOrEqual(4 * MiB);
-    expect(maxRss - rss0).toBeLessThan(48 * MiB);
   });
 
   test("16 MiB from a client to a slow-reading backend arrive intact; the client is held back", async () => {
