@@ -11,6 +11,7 @@ import type { DestConfig } from "../model/dest.ts";
 import { type ServiceConfig, type ServiceId, serviceKey } from "../model/service.ts";
 import { isSchedulerName } from "../sched/registry.ts";
 import { type Diagnostics, type ListenEndpoint, posOf, type RulesConfig, type ServiceRule } from "./model.ts";
+import { isUnicast } from "./values.ts";
 
 export interface LineToken {
   text: string;
@@ -152,6 +153,10 @@ class SaveReader {
     const prev = svc.dests.find((d) => formatAddrPort(d.config.addr, d.config.port) === dkey);
     if (prev) {
       this.diags.error(at, `duplicate real server ${dkey} (already at line ${prev.pos.line})`);
+      return;
+    }
+    if (!isUnicast(config.addr)) {
+      this.diags.error(at, `real server address '${config.addr.text}' is not a unicast address`);
       return;
     }
     if (config.lThreshold > config.uThreshold) {

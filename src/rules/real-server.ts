@@ -12,6 +12,7 @@ import {
   type Ctx,
   intArg,
   ipArg,
+  isUnicast,
   type Method,
   methodArgs,
   portArg,
@@ -91,6 +92,10 @@ function rsStmt(ctx: Ctx, rs: RsSpec, s: Stmt, seen: Map<string, Stmt>): void {
 export function parseRealServer(ctx: Ctx, s: Stmt): RsSpec | null {
   if (!arity(ctx, s, 1, 2, "'ADDRESS [PORT]'") || !wantsBlock(ctx, s, true)) return null;
   const addr = ipArg(ctx, s, s.args[0], "real server address");
+  if (addr && !isUnicast(addr)) {
+    ctx.diags.error(tokPos(s.file, s.args[0]), `real server address '${addr.text}' is not a unicast address`);
+    return null;
+  }
   const port = s.args[1] ? portArg(ctx, s, s.args[1]) : null;
   if (!addr || (s.args[1] && port === null)) return null;
   const rs: RsSpec = {

@@ -137,3 +137,13 @@ export function methodText(m: Method): string {
   if (m.tunnelCsum !== "nocsum") t += ` ${m.tunnelCsum}`;
   return t;
 }
+
+/** The kernel takes only unicast real servers (not 0.0.0.0/8, broadcast, multicast or ::). */
+export function isUnicast(a: IpAddr): boolean {
+  if (a.af === "inet") {
+    const w = a.words[0];
+    return w >>> 24 !== 0 && w !== 0xffffffff && w >>> 28 !== 0xe;
+  }
+  const [w0, w1, w2, w3] = a.words;
+  return (w0 | w1 | w2 | w3) !== 0 && w0 >>> 24 !== 0xff;
+}

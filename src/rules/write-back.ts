@@ -106,26 +106,41 @@ class KeepalivedWriter {
     const byEntry = Map.groupBy(rules, (r) =>
       r.src.dialect === "keepalived" ? r.src.group?.entry : undefined,
     );
-    const groupAlive = new Map<Stmt, boolean>();
+    const groupOf = (rs: ServiceRule[]) =>
+      rs[0].src.dialect === "keepalived" ? rs[0].src.group?.groupStmt : undefined;
+    const alive = new Set<Stmt>();
+    for (const rs of byEntry.values()) {
+      const g = groupOf(rs);
+      if (g && rs.some((r) => fully.has(memberKey(r)))) alive.add(g);
+    }
     for (const [entry, rs] of byEntry) {
-      if (!entry || rs[0].src.dialect !== "keepalived" || !rs[0].src.group) continue;
-      const g = rs[0].src.group.groupStmt;
+      const g = groupOf(rs);
+      if (!entry || !g || !alive.has(g)) continue;
       const keep = [
         ...new Map(rs.filter((r) => fully.has(memberKey(r))).map((r) => [memberKey(r), r])).values(),
       ];
-      groupAlive.set(g, (groupAlive.get(g) ?? false) || keep.length > 0);
       if (keep.length === new Set(rs.map(memberKey)).size) continue;
-      const text = this.f.text(entry.file);
       if (keep.length === 0) {
         this.remove(entry);
         continue;
       }
+      const text = this.f.text(entry.file);
       const ind = indentAt(text, entry.start);
-      const start = lineStart(text, entry.start);
       const body = keep.map((r) => ind + memberText(r)).join("\n");
-      this.out.edits.push({ file: entry.file, start, end: lineEnd(text, entry.end), text: body });
+      this.out.edits.push({
+        file: entry.file,
+        start: lineStart(text, entry.start),
+        end: lineEnd(text, entry.end),
+        text: body,
+      });
     }
-    for (const [g, alive] of groupAlive) if (!alive) this.remove(g);
+    for (const rs of byEntry.values()) {
+      const g = groupOf(rs);
+      if (g && !alive.has(g)) {
+        alive.add(g); // remove once
+        this.remove(g);
+      }
+    }
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from "../model/service.ts";
 import { type Block, findStmts, type Stmt } from "./cst.ts";
 import { Diagnostics, type ServiceRule } from "./model.ts";
-import { deleteSpan, type Edit, indentAt, lineStart, startsLine } from "./text-edit.ts";
+import { deleteSpan, type Edit, endsLine, indentAt, lineEnd, lineStart, startsLine } from "./text-edit.ts";
 import { type Method, methodArgs, methodText } from "./values.ts";
 
 const FLAG_KEYWORDS = ["flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback"];
@@ -40,24 +40,36 @@ function childIndent(f: KaFiles, owner: Stmt): string {
   return first ? indentAt(text, first.start) : indentAt(text, owner.start) + f.unit;
 }
 
-/** Insert a statement line before `before` (a child of `owner`), or before the closing brace. */
-function insertLine(f: KaFiles, owner: Stmt, line: string, before?: Stmt): Edit {
+/** Where a new statement goes: after a sibling, before one, or (neither) before the closing brace. */
+export interface Anchor {
+  after?: Stmt;
+  before?: Stmt;
+}
+
+/** Insert a statement (its lines joined with "\n", relative indentation) into `owner`'s block. */
+function insertLine(f: KaFiles, owner: Stmt, line: string, anchor: Anchor = {}): Edit {
   const text = f.text(owner.file);
-  const block = owner.block as Block;
-  const at = before ?? block.close;
-  const off = at ? at.start : owner.end;
-  if (startsLine(text, off)) {
-    const ind = childIndent(f, owner);
-    const body = line.replace(/\n/g, `\n${ind}`);
-    return {
-      file: owner.file,
-      start: lineStart(text, off),
-      end: lineStart(text, off),
-      text: `${ind}${body}\n`,
-    };
+  const ind = childIndent(f, owner);
+  const body = line.replace(/\n/g, `\n${ind}`);
+  const file = owner.file;
+  if (anchor.after && endsLine(text, anchor.after.end)) {
+    const at = Math.min(lineEnd(text, anchor.after.end) + 1, text.length);
+    const nl = at === text.length && !text.endsWith("\n") ? "\n" : "";
+    return { file, start: at, end: at, text: `${nl}${ind}${body}\n` };
   }
-  const pad = /[ \t]$/.test(text.slice(0, off)) ? "" : " ";
-  return { file: owner.file, start: off, end: off, text: `${pad}${line.replace(/\n\s*/g, " ")} ` };
+  if (anchor.before) {
+    const off = anchor.before.start;
+    if (startsLine(text, off))
+      return { file, start: lineStart(text, off), end: lineStart(text, off), text: `${ind}${body}\n` };
+    return { file, start: off, end: off, text: `${body}\n${ind}` };
+  }
+  const close = (owner.block as Block).close;
+  const off = close ? close.start : owner.end;
+  if (startsLine(text, off))
+    return { file, start: lineStart(text, off), end: lineStart(text, off), text: `${ind}${body}\n` };
+  // The brace shares its line with a statement: end that line, and put the brace on its own.
+  const start = off - (/[ \t]*$/.exec(text.slice(0, off))?.[0].length ?? 0);
+  return { file, start, end: off, text: `\n${ind}${body}\n${indentAt(text, owner.start)}` };
 }
 
 /** Replace the arguments of `s` (or give it some). */
@@ -68,9 +80,9 @@ function setArgs(s: Stmt, value: string): Edit {
 }
 
 /** Set a keyword's value: edit the statement that sets it, else insert one. */
-function setValue(f: KaFiles, owner: Stmt, aliases: string[], value: string, before?: Stmt): Edit {
+function setValue(f: KaFiles, owner: Stmt, aliases: string[], value: string, anchor?: Anchor): Edit {
   const found = findStmts(owner.block?.body ?? [], ...aliases)[0];
-  return found ? setArgs(found, value) : insertLine(f, owner, `${aliases[0]} ${value}`, before);
+  return found ? setArgs(found, value) : insertLine(f, owner, `${aliases[0]} ${value}`, anchor);
 }
 
 function removeAll(f: KaFiles, owner: Stmt, ...keywords: string[]): Edit[] {
@@ -97,7 +109,7 @@ function granularityText(live: ServiceConfig, af: "inet" | "inet6"): string | nu
   return live.netmask === 128 ? null : String(live.netmask);
 }
 
-function persistenceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Stmt): Edit[] {
+function persistenceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Anchor): Edit[] {
   const same = live.timeout === rule.timeout && live.netmask >>> 0 === rule.netmask >>> 0;
   if (same && (live.flags & SVC_F_PERSISTENT) === (rule.flags & SVC_F_PERSISTENT)) return [];
   if (!(live.flags & SVC_F_PERSISTENT))
@@ -112,7 +124,7 @@ function persistenceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConf
   return out;
 }
 
-function flagEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Stmt): Edit[] {
+function flagEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, before?: Anchor): Edit[] {
   const out: Edit[] = [];
   const ops = live.flags & SVC_F_ONEPACKET;
   if (ops !== (rule.flags & SVC_F_ONEPACKET))
@@ -125,10 +137,19 @@ function flagEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig, bef
   return out;
 }
 
+/** New settings go after the last setting before the real servers (else before the first one). */
+function settingsAnchor(vs: Stmt): Anchor {
+  const body = vs.block?.body ?? [];
+  const firstRs = body.findIndex((x) => x.keyword.text === "real_server");
+  const settings = firstRs < 0 ? body : body.slice(0, firstRs);
+  if (settings.length) return { after: settings[settings.length - 1] };
+  return firstRs < 0 ? {} : { before: body[firstRs] };
+}
+
 /** Edits of the virtual_server's own settings. */
 function serviceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig): Edit[] {
-  const before = findStmts(vs.block?.body ?? [], "real_server")[0];
   const out: Edit[] = [];
+  const before = settingsAnchor(vs);
   if (live.scheduler !== rule.scheduler)
     out.push(setValue(f, vs, ["lvs_sched", "lb_algo"], live.scheduler, before));
   out.push(...persistenceEdits(f, vs, live, rule, before));

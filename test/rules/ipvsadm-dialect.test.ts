@@ -23,7 +23,8 @@ describe("detectDialect", () => {
     ["! comment\nvirtual_server 1.2.3.4 80 {\n}\n", "keepalived"],
     ["--add-service -t 1.2.3.4:80\n", "ipvsadm"],
   ];
-  for (const [text, want] of cases) test(JSON.stringify(text), () => expect(detectDialect(text)).toBe(want));
+  for (const [text, want] of cases)
+    test(JSON.stringify(text), () => expect<string>(detectDialect(text)).toBe(want));
 });
 
 describe("save format", () => {
