@@ -1,4 +1,7 @@
 #!/usr/bin/env bun
+import { runBackend } from "./cli/backend.ts";
+import { runCheck } from "./cli/check.ts";
+import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 /**
@@ -6,7 +9,10 @@ import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
  * first argument is an option. Global options (`--state FILE`) come first.
  */
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
+import { runDaemon } from "./cli/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
+import { openDaemonBackend } from "./control/backend.ts";
+import { DEFAULT_CONTROL_SOCKET } from "./control/protocol.ts";
 import type { DirectorBackend } from "./director/api.ts";
 import { openOfflineBackend } from "./director/offline-backend.ts";
 
@@ -70,6 +76,19 @@ async function main(argv: string[]): Promise<number> {
       });
     case "demo":
       return runDemo(args);
+    case "run":
+      return runDaemon(args, g.control);
+    case "snapshot":
+      return runSnapshot(g.control ?? DEFAULT_CONTROL_SOCKET);
+    case "reload":
+      return runReload(args, g.control ?? DEFAULT_CONTROL_SOCKET);
+    case "backend":
+      return runBackend(args);
+    case "check":
+      return runCheck(args, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+      });
     case "version":
       process.stdout.write(`${UVS_VERSION}\n`);
       return 0;

@@ -1,0 +1,309 @@
+/**
+ * `uvs run`: the director, its rules file (watched, hot-reloaded by diffing), the proxy data
+ * plane, the control socket, metrics, signals and systemd notification, wired together.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import type { UnixSocketListener } from "bun";
+import type { Request } from "../control/protocol.ts";
+import { startControlServer } from "../control/server.ts";
+import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
+import type { DirectorOp, OpResult } from "../director/api.ts";
+import { Director } from "../director/director.ts";
+import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
+import { serviceKey } from "../model/service.ts";
+import { loadRules } from "../rules/load.ts";
+import { formatDiagnostic, type RulesConfig } from "../rules/model.ts";
+import { planReload } from "../rules/plan.ts";
+import { writeBackFiles } from "../rules/write-back.ts";
+import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
+import { writeFileAtomic } from "../util/atomic-write.ts";
+import { stringifyJsonBig } from "../util/json-big.ts";
+import type { Logger } from "./log.ts";
+import { type DaemonCounters, renderMetrics } from "./metrics.ts";
+import { watchFile } from "./watch.ts";
+
+export interface DaemonOptions {
+  rules: string;
+  control: string;
+  metrics?: { host: string; port: number };
+  /** How long SIGTERM waits for connections to finish. */
+  drainMs: number;
+  log: Logger;
+}
+
+/** What a rules file that does not exist yet stands for: an empty table, keepalived syntax. */
+function emptyRules(file: string): RulesConfig {
+  return { dialect: "keepalived", file, files: [file], services: [], blocks: [] };
+}
+
+/** The proxy plane forwards like NAT; DR and TUN need whole frames (the packet plane). */
+function proxyRefusal(forward: string, where: string): string | null {
+  if (forward === "masq") return null;
+  const how =
+    forward === "tunnel"
+      ? "tunnelling (-i / lb_kind TUN)"
+      : "direct routing (-g / lb_kind DR, ipvsadm's default)";
+  return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet)`;
+}
+
+export class Daemon {
+  readonly director = new Director();
+  readonly counters: Omit<DaemonCounters, "connectFailures"> = {
+    reloads: 0,
+    reloadErrors: 0,
+    controlErrors: 0,
+  };
+  plane!: ProxyPlane;
+  private config: RulesConfig;
+  /** The rules text the running configuration came from (or that we wrote back ourselves). */
+  private rulesText = "";
+  /** Every file of the running configuration (includes too), as write-back needs them. */
+  private texts = new Map<string, string>();
+  private readonly started = performance.now();
+  private control?: UnixSocketListener<unknown>;
+  private metricsServer?: ReturnType<typeof Bun.serve>;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private stopWatch?: () => void;
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly opts: DaemonOptions) {
+    this.config = emptyRules(opts.rules);
+  }
+
+  private log(level: Parameters<Logger["log"]>[0], msg: string, fields?: Record<string, unknown>): void {
+    this.opts.log.log(level, msg, fields);
+  }
+
+  /** Load the rules, open listeners and the control socket; throws when the rules cannot run. */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const d = new Daemon(opts);
+    d.plane = new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+    const first = await d.reload(false);
+    if (!first.applied && first.errors.length)
+      throw new Error(`rules file ${opts.rules} cannot be used:\n${first.errors.join("\n")}`);
+    d.control = (await startControlServer(opts.control, (req) =>
+      d.handle(req),
+    )) as UnixSocketListener<unknown>;
+    if (opts.metrics) d.startMetrics(opts.metrics);
+    d.timers.push(setInterval(() => d.director.advance(performance.now()), 1000));
+    const wd = watchdogIntervalMs();
+    if (wd) d.timers.push(setInterval(() => sdNotify("WATCHDOG=1"), wd / 2));
+    d.stopWatch = watchFile(opts.rules, () => void d.reloadFromWatch());
+    d.log("info", "uvs daemon ready", {
+      rules: opts.rules,
+      control: opts.control,
+      services: d.director.services.size,
+    });
+    sdNotify(`READY=1\nSTATUS=serving ${d.director.services.size} virtual services\nMAINPID=${process.pid}`);
+    return d;
+  }
+
+  private planeEvent(e: ProxyLogEvent): void {
+    switch (e.type) {
+      case "listening":
+        this.log("info", "listening", { endpoint: e.endpoint });
+        break;
+      case "listener-closed":
+        this.log("info", "listener closed", { endpoint: e.endpoint });
+        break;
+      case "listen-error":
+        this.log("error", "cannot listen", { endpoint: e.endpoint, error: e.error });
+        break;
+      case "connect-failed":
+        this.log("warning", "real server connect failed", {
+          service: e.service,
+          dest: e.dest,
+          client: e.client,
+          reason: e.reason,
+        });
+        break;
+      case "warning":
+        this.log("warning", e.message);
+        break;
+    }
+  }
+
+  private async reloadFromWatch(): Promise<void> {
+    let text: string;
+    try {
+      text = readFileSync(this.opts.rules, "utf8");
+    } catch {
+      return;
+    }
+    if (text === this.rulesText) return; // our own write-back, or no real change
+    await this.reload(false, "watch");
+  }
+
+  /** Re-read the rules file and apply the difference (or only plan it). One reload at a time. */
+  reload(dryRun: boolean, cause = "start"): Promise<{ applied: boolean; lines: string[]; errors: string[] }> {
+    const run = this.reloading.then(() => this.reloadNow(dryRun, cause));
+    this.reloading = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(dryRun: boolean, cause: string) {
+    const missing = !existsSync(this.opts.rules);
+    const loaded = missing
+      ? { config: emptyRules(this.opts.rules), diagnostics: [], texts: new Map([[this.opts.rules, ""]]) }
+      : loadRules(this.opts.rules);
+    if (missing && cause === "start")
+      this.log("warning", "rules file does not exist yet; starting with an empty table", {
+        rules: this.opts.rules,
+      });
+    const errors = loaded.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic);
+    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning"))
+      this.log("warning", formatDiagnostic(w));
+    const config = loaded.config;
+    if (config)
+      for (const s of config.services)
+        for (const dr of s.dests) {
+          const why = proxyRefusal(
+            dr.config.forward,
+            `${dr.pos.file}:${dr.pos.line}:${dr.pos.col}: real server ${dr.config.addr.text}:${dr.config.port}`,
+          );
+          if (why) errors.push(why);
+        }
+    if (!config || errors.length) {
+      if (!dryRun) {
+        this.counters.reloadErrors++;
+        for (const e of errors) this.log("error", e);
+        this.log("error", "rules file refused; the running configuration stays", {
+          rules: this.opts.rules,
+          cause,
+        });
+      }
+      return { applied: false, lines: [], errors };
+    }
+    const plan = planReload({ services: [...this.director.services.values()] }, config);
+    if (dryRun) return { applied: false, lines: plan.lines, errors: [] };
+    // Try the plan on a copy first: the live table changes only if every step is accepted.
+    const scratch = directorFromSnapshot(directorToSnapshot(this.director));
+    for (const op of plan.ops) {
+      const r = scratch.apply(op);
+      if (!r.ok) {
+        const msg = `reload step ${op.op} refused (${r.errno}); the running configuration stays`;
+        this.counters.reloadErrors++;
+        this.log("error", msg);
+        return { applied: false, lines: plan.lines, errors: [msg] };
+      }
+    }
+    if (cause !== "start") sdNotify(`RELOADING=1\nMONOTONIC_USEC=${Math.round(performance.now() * 1000)}`);
+    for (const op of plan.ops) this.director.apply(op);
+    this.config = config;
+    this.texts = loaded.texts;
+    this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
+    await this.syncPlane();
+    if (cause !== "start") {
+      this.counters.reloads++;
+      sdNotify("READY=1");
+    }
+    for (const l of plan.lines) this.log("info", `reload: ${l}`);
+    this.log("info", plan.ops.length ? "rules applied" : "rules unchanged", {
+      cause,
+      steps: plan.ops.length,
+    });
+    return { applied: true, lines: plan.lines, errors: [] };
+  }
+
+  private async syncPlane(): Promise<void> {
+    await this.plane.sync(
+      this.config.services.map((s) => ({
+        key: serviceKey(s.id),
+        listen: s.listen,
+        proxyProtocol: new Map(
+          s.dests
+            .filter((x) => x.proxyProtocol)
+            .map((x) => [
+              `${x.config.addr.af === "inet6" ? `[${x.config.addr.text}]` : x.config.addr.text}:${x.config.port}`,
+              x.proxyProtocol!,
+            ]),
+        ),
+      })),
+    );
+  }
+
+  /** A change from ipvsadm or the TUI: applied live, then written back to the rules file. */
+  private async applyOp(op: DirectorOp): Promise<OpResult> {
+    if (op.op === "add-server" || op.op === "edit-server") {
+      const why = proxyRefusal(op.dest.forward, `real server ${op.dest.addr.text}:${op.dest.port}`);
+      if (why) return { ok: false, errno: "EINVAL", message: `uvs: ${why}` };
+    }
+    const r = this.director.apply(op);
+    if (!r.ok) return r;
+    this.log("info", "change from the control socket", { op: op.op });
+    try {
+      const files = writeBackFiles(this.texts, this.config, { services: this.director.services });
+      for (const [file, text] of files) if (text !== this.texts.get(file)) writeFileAtomic(file, text);
+      this.rulesText = files.get(this.opts.rules) ?? this.rulesText;
+      const reparsed = loadRules(this.opts.rules);
+      if (reparsed.config) {
+        this.config = reparsed.config;
+        this.texts = reparsed.texts;
+      }
+      await this.syncPlane();
+    } catch (e) {
+      this.log("error", "could not write the change back to the rules file (the change is live)", {
+        rules: this.opts.rules,
+        error: (e as Error).message,
+      });
+    }
+    return r;
+  }
+
+  async handle(req: Request): Promise<unknown> {
+    try {
+      switch (req.method) {
+        case "snapshot":
+          return stringifyJsonBig(directorToSnapshot(this.director), 0);
+        case "apply":
+          return await this.applyOp((req.params as { op: DirectorOp }).op);
+        case "reload":
+          return await this.reload(Boolean((req.params as { dryRun?: boolean }).dryRun), "control");
+        case "ping":
+          return {
+            pid: process.pid,
+            rules: this.opts.rules,
+            dataplane: "proxy",
+            uptimeMs: Math.round(performance.now() - this.started),
+          };
+        default:
+          throw new Error(`unknown method ${JSON.stringify(req.method)}`);
+      }
+    } catch (e) {
+      this.counters.controlErrors++;
+      throw e;
+    }
+  }
+
+  private startMetrics(m: { host: string; port: number }): void {
+    this.metricsServer = Bun.serve({
+      hostname: m.host,
+      port: m.port,
+      fetch: (req) =>
+        new URL(req.url).pathname === "/metrics"
+          ? new Response(this.metrics(), {
+              headers: { "Content-Type": "text/plain; version=0.0.4" },
+            })
+          : new Response("uvs metrics: see /metrics\n", { status: 404 }),
+    });
+    this.log("info", "metrics listening", { addr: `${m.host}:${this.metricsServer.port}` });
+  }
+
+  metrics(): string {
+    const failures = new Map(Object.entries(this.plane.stats().connectFailures));
+    return renderMetrics(directorToSnapshot(this.director), { ...this.counters, connectFailures: failures });
+  }
+
+  /** SIGTERM: stop accepting, let connections finish (up to drainMs), then close everything. */
+  async stop(): Promise<void> {
+    sdNotify("STOPPING=1");
+    this.log("info", "stopping: draining connections", { timeoutMs: this.opts.drainMs });
+    for (const t of this.timers) clearInterval(t);
+    this.stopWatch?.();
+    this.control?.stop(true);
+    this.metricsServer?.stop(true);
+    await this.plane.drain(this.opts.drainMs);
+    await this.plane.close();
+    this.log("info", "stopped");
+  }
+}
