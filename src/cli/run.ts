@@ -11,6 +11,7 @@ export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--me
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
   --drain SECONDS      on SIGTERM, wait this long for connections to finish (default 30)
   --dataplane proxy    the userspace proxy (the only data plane so far)
+  --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
 export interface RunOptions {
@@ -18,15 +19,25 @@ export interface RunOptions {
   control: string;
   metrics?: { host: string; port: number };
   drainMs: number;
+  watch: boolean;
 }
 
 export function parseRunArgs(args: string[], control: string | undefined): RunOptions | string {
-  const o: RunOptions = { rules: DEFAULT_RULES, control: control ?? DEFAULT_CONTROL_SOCKET, drainMs: 30_000 };
+  const o: RunOptions = {
+    rules: DEFAULT_RULES,
+    control: control ?? DEFAULT_CONTROL_SOCKET,
+    drainMs: 30_000,
+    watch: true,
+  };
   for (let i = 0; i < args.length; i++) {
     const eq = args[i].indexOf("=");
     const k = eq > 0 ? args[i].slice(0, eq) : args[i];
     const v = eq > 0 ? args[i].slice(eq + 1) : args[i + 1];
     if (k === "-h" || k === "--help") return RUN_USAGE;
+    if (k === "--no-watch") {
+      o.watch = false;
+      continue;
+    }
     if (v === undefined) return `uvs run: ${k} needs a value\n${RUN_USAGE}`;
     if (eq < 0) i++;
     switch (k) {

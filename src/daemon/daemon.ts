@@ -28,6 +28,8 @@ export interface DaemonOptions {
   metrics?: { host: string; port: number };
   /** How long SIGTERM waits for connections to finish. */
   drainMs: number;
+  /** Watch the rules file and reload on change (default); otherwise only SIGHUP / `uvs reload`. */
+  watch?: boolean;
   log: Logger;
 }
 
@@ -88,7 +90,7 @@ export class Daemon {
     d.timers.push(setInterval(() => d.director.advance(performance.now()), 1000));
     const wd = watchdogIntervalMs();
     if (wd) d.timers.push(setInterval(() => sdNotify("WATCHDOG=1"), wd / 2));
-    d.stopWatch = watchFile(opts.rules, () => void d.reloadFromWatch());
+    if (opts.watch !== false) d.stopWatch = watchFile(opts.rules, () => void d.reloadFromWatch());
     d.log("info", "uvs daemon ready", {
       rules: opts.rules,
       control: opts.control,

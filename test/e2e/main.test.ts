@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringifyJsonBig } from "../../src/util/json-big.ts";
+import { bodyOf, freePort, httpGet } from "../helpers/daemon.ts";
 import { expected, fixtureSnapshot, loadSchedFixtures } from "../helpers/sched-fixture.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -17,7 +18,7 @@ async function uvs(args: string[], opts: { stdin?: string; env?: Record<string, 
     stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...process.env, UVS_STATE: "", ...opts.env },
+    env: { ...process.env, UVS_STATE: "", UVS_CONTROL: "/nonexistent/uvs.sock", ...opts.env },
   });
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
@@ -134,11 +135,37 @@ describe("uvs entry point", () => {
     }
   });
 
-  test("uvs demo lists the embedded rules", async () => {
-    const r = await uvs(["demo"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      "TCP  127.0.0.1:8080 wrr\n  -> 127.0.0.1:9001               Masq    3      0          0         \n",
+  test("uvs demo serves the embedded rules on loopback with two back ends and lists the table", async () => {
+    const [vip, a, b] = [await freePort(), await freePort(), await freePort()];
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        MAIN,
+        "demo",
+        "--duration",
+        "1.5",
+        "--vip-port",
+        `${vip}`,
+        "--backend-ports",
+        `${a},${b}`,
+      ],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
     );
+    const names: string[] = [];
+    for (let i = 0; i < 40 && names.length < 2; i++) {
+      await Bun.sleep(25);
+      try {
+        names.push(bodyOf(await httpGet(vip)));
+      } catch {}
+    }
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(new Set(names)).toEqual(new Set(["backend-a", "backend-b"]));
+    expect(out).toContain(`TCP  127.0.0.1:${vip} rr\n`);
+    for (const port of [a, b])
+      expect(out).toMatch(new RegExp(`\\n  -> 127\\.0\\.0\\.1:${port} +Masq    1      0          1 `));
   });
 });

@@ -251,15 +251,17 @@ export class ProxyPlane {
     flow.expire();
   };
 
+  // Draining waits for TCP connections only: a UDP flow has no end of its own (it ends when its
+  // entry times out, minutes later), so it is closed with the rest once TCP is done.
   private flowEnded(): void {
-    if (this.ctx.open.tcp + this.ctx.open.udp > 0) return;
+    if (this.ctx.open.tcp > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
 
   private waitIdle(timeoutMs: number): Promise<void> {
-    if (this.ctx.open.tcp + this.ctx.open.udp === 0) return Promise.resolve();
+    if (this.ctx.open.tcp === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.idleWaiters.push(() => {

@@ -1,0 +1,139 @@
+/**
+ * The daemon as operators run it: `uvs run` in a subprocess, real back ends on loopback, ipvsadm
+ * through the control socket, the rules file edited under it.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { connectControl } from "../../src/control/client.ts";
+import { parseSnapshot } from "../../src/model/snapshot.ts";
+import {
+  bodyOf,
+  freePort,
+  httpGet,
+  MAIN,
+  namedServer,
+  type RunningDaemon,
+  rulesFile,
+  startDaemon,
+  until,
+} from "../helpers/daemon.ts";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(extra = "", sched = "rr", args: string[] = []) {
+  const a = namedServer("a");
+  const b = namedServer("b");
+  cleanups.push(
+    () => a.stop(true),
+    () => b.stop(true),
+  );
+  const vip = await freePort();
+  const d = await startDaemon(rulesFile(vip, [{ port: a.port! }, { port: b.port! }], extra, sched), args);
+  cleanups.push(() => d.stop());
+  return { a, b, vip, d };
+}
+
+async function snapshot(d: RunningDaemon) {
+  const c = await connectControl(d.control);
+  const s = parseSnapshot(await c.call("snapshot", {}));
+  c.close();
+  return s;
+}
+
+describe("uvs run", () => {
+  test("connections are spread as the scheduler says (rr alternates over real connections)", async () => {
+    const { vip } = await setup();
+    const names: string[] = [];
+    for (let i = 0; i < 6; i++) names.push(bodyOf(await httpGet(vip)));
+    expect(names).toEqual(["b", "a", "b", "a", "b", "a"]);
+  });
+
+  test("ipvsadm -Ln and -Lnc show the live table and entries with their states", async () => {
+    const { vip, a, d } = await setup();
+    await httpGet(vip);
+    // Hold one connection open: it shows as ESTABLISHED and counts in ActiveConn.
+    const held = await Bun.connect({ hostname: "127.0.0.1", port: vip, socket: { data() {} } });
+    cleanups.push(() => held.end());
+    await until(
+      async () => (await d.ipvsadm("-Lnc")).stdout.includes("ESTABLISHED"),
+      3000,
+      "an ESTABLISHED entry",
+    );
+    const lnc = (await d.ipvsadm("-Lnc")).stdout;
+    expect(lnc).toMatch(
+      new RegExp(
+        `TCP \\d\\d:\\d\\d  ESTABLISHED 127\\.0\\.0\\.1:\\d+ +127\\.0\\.0\\.1:${vip} +127\\.0\\.0\\.1:\\d+`,
+      ),
+    );
+    expect(lnc).toMatch(/TIME_WAIT/);
+    const ln = (await d.ipvsadm("-Ln")).stdout;
+    expect(ln).toContain(`TCP  127.0.0.1:${vip} rr\n`);
+    expect(ln).toMatch(new RegExp(`-> 127\\.0\\.0\\.1:${a.port} +Masq +1 +[01] +[01] `));
+    const lines = ln.split("\n").filter((l) => l.includes("Masq"));
+    const active = lines.map((l) => Number(l.trim().split(/ +/)[4]));
+    expect(active.reduce((x, y) => x + y, 0)).toBe(1);
+  });
+
+  test("weight 0 through ipvsadm drains a real server and is written back to the rules file", async () => {
+    const { vip, a, d } = await setup();
+    const r = await d.ipvsadm("-e", "-t", `127.0.0.1:${vip}`, "-r", `127.0.0.1:${a.port}`, "-m", "-w", "0");
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    for (let i = 0; i < 4; i++) expect(bodyOf(await httpGet(vip))).toBe("b");
+    const text = readFileSync(d.rules, "utf8");
+    expect(text).toContain("# test rules");
+    expect(text).toMatch(new RegExp(`real_server 127\\.0\\.0\\.1 ${a.port} \\{\\n\\s+weight 0\\n`));
+  });
+
+  test("DR real servers are refused on the proxy plane with a message naming the packet plane", async () => {
+    const { vip, d } = await setup();
+    const r = await d.ipvsadm("-a", "-t", `127.0.0.1:${vip}`, "-r", "127.0.0.1:1");
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain("packet data plane");
+  });
+
+  test("a change to the rules file applies within 1 s and keeps counters of what did not change", async () => {
+    const { vip, a, b, d } = await setup();
+    for (let i = 0; i < 4; i++) await httpGet(vip);
+    const c = namedServer("c");
+    cleanups.push(() => c.stop(true));
+    writeFileSync(d.rules, rulesFile(vip, [{ port: a.port! }, { port: b.port! }, { port: c.port! }]));
+    const t0 = Date.now();
+    await until(
+      async () => (await snapshot(d)).services[0].destinations.length === 3,
+      1500,
+      "the new real server",
+    );
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const s = await snapshot(d);
+    expect(s.services[0].stats.conns).toBe(4n);
+    const names = new Set<string>();
+    for (let i = 0; i < 6; i++) names.add(bodyOf(await httpGet(vip)));
+    expect(names).toEqual(new Set(["a", "b", "c"]));
+  });
+
+  test("an invalid rules file is refused with its position and the old configuration keeps serving", async () => {
+    const { vip, d } = await setup();
+    writeFileSync(d.rules, "virtual_server 127.0.0.1 80 {\n    lvs_shed rr\n}\n");
+    await until(() => d.output().includes("rules file refused"), 3000, "the refusal");
+    expect(d.output()).toContain("uvs.conf:2:5: error:");
+    expect(["a", "b"]).toContain(bodyOf(await httpGet(vip)));
+    expect((await snapshot(d)).services[0].port).toBe(vip);
+  });
+
+  test("with --no-watch, uvs reload --dry-run prints the plan, uvs reload applies it", async () => {
+    const { vip, a, b, d } = await setup("", "rr", ["--no-watch"]);
+    writeFileSync(d.rules, rulesFile(vip, [{ port: a.port! }]));
+    await Bun.sleep(700); // longer than the watcher's poll: nothing may happen by itself
+    expect((await snapshot(d)).services[0].destinations.length).toBe(2);
+    const dry = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload", "--dry-run"]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout.toString()).toContain(`127.0.0.1:${b.port}`);
+    expect((await snapshot(d)).services[0].destinations.length).toBe(2);
+    const real = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
+    expect(real.exitCode).toBe(0);
+    expect((await snapshot(d)).services[0].destinations.map((x) => x.port)).toEqual([a.port!]);
+  });
+});
