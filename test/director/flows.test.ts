@@ -48,7 +48,13 @@ describe("flows mirror socket states into IPVS states", () => {
     flowEvent(d, f.ref, "established");
     account(d, f.ref, "in", 100);
     account(d, f.ref, "out", 5000, 3);
-    expect(dest.stats.read()).toMatchObject({ conns: 1n, inpkts: 1n, inbytes: 100n, outpkts: 3n, outbytes: 5000n });
+    expect(dest.stats.read()).toMatchObject({
+      conns: 1n,
+      inpkts: 1n,
+      inbytes: 100n,
+      outpkts: 3n,
+      outbytes: 5000n,
+    });
     expect(svc.stats.read()).toMatchObject({ inbytes: 100n, outbytes: 5000n });
     d.advance(899_000);
     account(d, f.ref, "in", 1);
