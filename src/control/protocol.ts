@@ -14,11 +14,22 @@ export interface ControlMethods {
   apply: { params: { op: DirectorOp }; result: OpResult };
   /** Re-read the rules file now (as SIGHUP); with dryRun only the plan is returned. */
   reload: { params: { dryRun?: boolean }; result: { applied: boolean; lines: string[]; errors: string[] } };
+  /** Recent daemon events (reloads, CLI changes, errors…), oldest first, after sequence `since`. */
+  events: { params: { since?: number }; result: { events: DaemonEvent[] } };
   /** Liveness and identity of the daemon. */
   ping: {
     params: Record<string, never>;
     result: { pid: number; rules: string; dataplane: string; uptimeMs: number };
   };
+}
+
+export interface DaemonEvent {
+  seq: number;
+  /** Epoch milliseconds. */
+  time: number;
+  level: "debug" | "info" | "notice" | "warning" | "error";
+  msg: string;
+  fields?: Record<string, unknown>;
 }
 
 export type Method = keyof ControlMethods;

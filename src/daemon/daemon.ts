@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { UnixSocketListener } from "bun";
-import type { Request } from "../control/protocol.ts";
+import type { DaemonEvent, Request } from "../control/protocol.ts";
 import { startControlServer } from "../control/server.ts";
 import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
@@ -21,6 +21,8 @@ import { stringifyJsonBig } from "../util/json-big.ts";
 import type { Logger } from "./log.ts";
 import { type DaemonCounters, renderMetrics } from "./metrics.ts";
 import { watchFile } from "./watch.ts";
+
+const EVENT_LOG_SIZE = 1000;
 
 export interface DaemonOptions {
   rules: string;
@@ -72,8 +74,14 @@ export class Daemon {
     this.config = emptyRules(opts.rules);
   }
 
+  /** The last EVENT_LOG_SIZE log events, for the TUI's event screen (control method `events`). */
+  private readonly events: DaemonEvent[] = [];
+  private eventSeq = 0;
+
   private log(level: Parameters<Logger["log"]>[0], msg: string, fields?: Record<string, unknown>): void {
     this.opts.log.log(level, msg, fields);
+    this.events.push({ seq: ++this.eventSeq, time: Date.now(), level, msg, ...(fields ? { fields } : {}) });
+    if (this.events.length > EVENT_LOG_SIZE) this.events.splice(0, this.events.length - EVENT_LOG_SIZE);
   }
 
   /** Load the rules, open listeners and the control socket; throws when the rules cannot run. */
@@ -261,6 +269,10 @@ export class Daemon {
           return await this.applyOp((req.params as { op: DirectorOp }).op);
         case "reload":
           return await this.reload(Boolean((req.params as { dryRun?: boolean }).dryRun), "control");
+        case "events": {
+          const since = (req.params as { since?: number }).since ?? 0;
+          return { events: this.events.filter((e) => e.seq > since) };
+        }
         case "ping":
           return {
             pid: process.pid,

@@ -84,6 +84,11 @@ describe("uvs run", () => {
     for (let i = 0; i < 4; i++) expect(bodyOf(await httpGet(vip))).toBe("b");
     const text = readFileSync(d.rules, "utf8");
     expect(text).toContain("# test rules");
+    const c = await connectControl(d.control);
+    const { events } = await c.call("events", {});
+    c.close();
+    expect(events.map((e) => e.msg)).toContain("change from the control socket");
+    expect(events.at(-1)!.seq).toBeGreaterThan(events[0].seq);
     expect(text).toMatch(new RegExp(`real_server 127\\.0\\.0\\.1 ${a.port} \\{\\n\\s+weight 0\\n`));
   });
 
