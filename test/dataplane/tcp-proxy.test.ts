@@ -166,6 +166,17 @@ describe("TCP proxy: resets and failures", () => {
     expect(lab.plane.stats().openConnections).toBe(0);
   });
 
+  test("a real server that is the proxy's own listener is refused instead of looping", async () => {
+    await using lab = await Lab.start({ backends: [] });
+    lab.addServer(lab.port, 1); // the VIP itself as its real server
+    using c = await Client.connect(lab.port);
+    await c.closedWithin();
+    expect(lab.plane.stats().connectFailures).toEqual({ [`${LO}:${lab.port}`]: 1 });
+    expect(lab.plane.stats().accepted).toBe(1);
+    const ev = lab.events.find((e) => e.type === "connect-failed") as { reason: string };
+    expect(ev.reason).toContain("would loop");
+  });
+
   test("with no destination the client is closed at once and counted", async () => {
     await using lab = await Lab.start({ backends: [] });
     using c = await Client.connect(lab.port);

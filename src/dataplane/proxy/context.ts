@@ -57,6 +57,8 @@ export interface ProxyContext {
   open: { tcp: number; udp: number };
   /** Called whenever a flow ends (drain waits on it). */
   flowEnded(): void;
+  /** Is addr:port one of this plane's own TCP listeners? Connecting there would loop. */
+  listensOn(addr: IpAddr, port: number): boolean;
 }
 
 /** `tcp:127.0.0.1:80`: how endpoints are named in logs and stats. */

@@ -88,6 +88,7 @@ export class ProxyPlane {
       open: { tcp: 0, udp: 0 },
       proxyProtocol: (svc, dest) => this.proxyProtocols.get(svc)?.get(dest),
       flowEnded: () => this.flowEnded(),
+      listensOn: (addr, port) => this.listensOn(addr, port),
     };
     director.hooks.expired = this.onExpired;
   }
@@ -96,6 +97,15 @@ export class ProxyPlane {
   sync(services: ProxyServiceSpec[]): Promise<void> {
     this.syncing = this.syncing.then(() => this.apply(services));
     return this.syncing;
+  }
+
+  private listensOn(addr: IpAddr, port: number): boolean {
+    for (const { ep } of this.tcp.values()) {
+      if (ep.port !== port || ep.addr.af !== addr.af) continue;
+      const wildcard = ep.addr.text === "0.0.0.0" || ep.addr.text === "::";
+      if (wildcard || ep.addr.text === addr.text) return true;
+    }
+    return false;
   }
 
   stats(): ProxyStats {

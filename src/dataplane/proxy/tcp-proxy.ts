@@ -56,6 +56,12 @@ export class TcpFlow implements LiveFlow {
   /** Open the upstream connection, bounded by the connect timeout. */
   connect(): void {
     const { daddr, dport } = this.target;
+    // A real server that is one of our own listeners (easy to write for a port-0 or fwmark
+    // service, whose connections keep the client's port) would make every connection spawn another.
+    if (this.ctx.listensOn(daddr, dport)) {
+      this.connectFailed("the real server address is one of uvs's own listeners (the connection would loop)");
+      return;
+    }
     this.timer = setTimeout(() => this.connectFailed("connect timeout"), this.ctx.connectTimeoutMs);
     Bun.connect<TcpFlow>({
       hostname: daddr.text,
