@@ -1,0 +1,63 @@
+#!/usr/bin/env bun
+/**
+ * Build the single `uvs` binary: `bun scripts/build.ts [--outfile PATH] [--entry FILE]`.
+ *
+ * Ink imports `react-devtools-core` for its DEV mode only, but the bundler hoists that import, and
+ * `bun build --compile` fails on it (marking it external makes the binary die at start). A plugin
+ * resolves it to a stub module instead (shared/specs/bun-platform.md, "Ink + React in a compiled
+ * binary").
+ */
+import type { BunPlugin } from "bun";
+
+const DEVTOOLS_STUB = "export default { initialize() {}, connectToDevTools() {} };\n";
+
+/** Resolve `react-devtools-core` to a do-nothing module. */
+export const devtoolsStub: BunPlugin = {
+  name: "react-devtools-core-stub",
+  setup(build) {
+    build.onResolve({ filter: /^react-devtools-core$/ }, (args) => ({ path: args.path, namespace: "stub" }));
+    build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: DEVTOOLS_STUB, loader: "js" }));
+  },
+};
+
+export interface BuildOptions {
+  /** @default "src/main.ts" */
+  entry?: string;
+  /** @default "dist/uvs" */
+  outfile?: string;
+}
+
+/** Compile `entry` into a standalone executable; throws with the bundler's messages on failure. */
+export async function buildBinary(opts: BuildOptions = {}): Promise<string> {
+  const root = `${import.meta.dir}/..`;
+  const entry = opts.entry ?? `${root}/src/main.ts`;
+  const outfile = opts.outfile ?? `${root}/dist/uvs`;
+  const result = await Bun.build({
+    entrypoints: [entry],
+    compile: { outfile },
+    target: "bun",
+    minify: { syntax: true, whitespace: true },
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+    plugins: [devtoolsStub],
+  });
+  if (!result.success) {
+    const msgs = result.logs.map((l) => String(l)).join("\n");
+    throw new Error(`build of ${entry} failed:\n${msgs}`);
+  }
+  return outfile;
+}
+
+if (import.meta.main) {
+  const args = Bun.argv.slice(2);
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  try {
+    const out = await buildBinary({ entry: opt("--entry"), outfile: opt("--outfile") });
+    process.stdout.write(`built ${out}\n`);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}

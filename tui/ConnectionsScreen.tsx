@@ -1,0 +1,121 @@
+/**
+ * The Connections screen: the live -Lnc entries, filtered, scrolled. Only the rows on screen are
+ * formatted, so 100,000 entries scroll as fast as 10.
+ */
+import { Box, Text, useInput } from "ink";
+import TextInput from "ink-text-input";
+import { memo, useEffect, useMemo, useState } from "react";
+import type { SnapConn } from "../src/model/snapshot.ts";
+import { CONN_TITLE, connText, filterConnections, parseConnFilter } from "./conn-filter.ts";
+import { fit } from "./window.ts";
+
+export interface ConnectionsScreenProps {
+  active: boolean;
+  width: number;
+  height: number;
+  connections: readonly SnapConn[];
+  /** set from outside (Services screen `c`); the user edits it with `/` */
+  filter: string;
+  onFilter(text: string): void;
+  onCapture(capturing: boolean): void;
+}
+
+export interface ConnectionsTableProps {
+  connections: readonly SnapConn[];
+  /** indices into connections; null: all of them */
+  shown: Uint32Array | null;
+  top: number;
+  height: number;
+  width: number;
+}
+
+export const ConnectionsTable = memo(function ConnectionsTable(p: ConnectionsTableProps) {
+  const n = p.shown ? p.shown.length : p.connections.length;
+  const lines: string[] = [];
+  for (let i = p.top; i < Math.min(n, p.top + p.height); i++)
+    lines.push(connText(p.connections[p.shown ? p.shown[i] : i]));
+  return (
+    <Box flexDirection="column">
+      <Text bold>{fit(CONN_TITLE, p.width)}</Text>
+      {lines.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions in a scrolled window
+        <Text key={p.top + i}>{fit(l, p.width)}</Text>
+      ))}
+    </Box>
+  );
+});
+
+export function ConnectionsScreen(p: ConnectionsScreenProps) {
+  // The scroll position belongs to a filter: a new filter starts at the top.
+  const [pos, setPos] = useState({ filter: p.filter, top: 0 });
+  const top = pos.filter === p.filter ? pos.top : 0;
+  const [editing, setEditing] = useState<string | null>(null);
+  const parsed = useMemo(() => parseConnFilter(p.filter), [p.filter]);
+  // Recomputed when a new snapshot arrives (≤ 4 Hz) or the filter changes, not on scrolling.
+  const shown = useMemo(
+    () => (p.active ? filterConnections(p.connections, parsed) : null),
+    [p.connections, parsed, p.active],
+  );
+  const n = shown ? shown.length : p.connections.length;
+  const bodyH = Math.max(1, p.height - 2);
+  const maxTop = Math.max(0, n - bodyH);
+  const shownTop = Math.min(top, maxTop);
+
+  useEffect(() => p.onCapture(editing !== null), [editing, p.onCapture]);
+
+  const scroll = (to: number) => setPos({ filter: p.filter, top: Math.max(0, Math.min(maxTop, to)) });
+
+  useInput(
+    (input, key) => {
+      if (editing !== null) {
+        if (key.escape) setEditing(null);
+        else if (key.return) {
+          p.onFilter(editing.trim());
+          setEditing(null);
+        }
+        return;
+      }
+      if (key.upArrow || input === "k") scroll(shownTop - 1);
+      else if (key.downArrow || input === "j") scroll(shownTop + 1);
+      else if (key.pageUp) scroll(shownTop - bodyH);
+      else if (key.pageDown || input === " ") scroll(shownTop + bodyH);
+      else if (input === "g" || key.home) scroll(0);
+      else if (input === "G" || key.end) scroll(maxTop);
+      else if (input === "/") setEditing(p.filter);
+      else if (key.escape) p.onFilter("");
+    },
+    { isActive: p.active },
+  );
+
+  if (!p.active) return null;
+  const count =
+    n === 0
+      ? "no entries"
+      : `${shownTop + 1}-${Math.min(n, shownTop + bodyH)} of ${n}${shown ? ` (of ${p.connections.length})` : ""}`;
+  const bad = parsed.errors.length ? `  not understood: ${parsed.errors.join(" ")}` : "";
+  return (
+    <Box flexDirection="column" height={p.height}>
+      {editing !== null ? (
+        <Box>
+          <Text color="cyan">filter: </Text>
+          <TextInput
+            value={editing}
+            onChange={setEditing}
+            placeholder="svc=VIP:PORT rs=RIP:PORT state=EST client=ADDR"
+          />
+        </Box>
+      ) : (
+        <Text color={bad ? "red" : p.filter ? "cyan" : undefined}>
+          {fit(`IPVS connection entries  ${count}${p.filter ? `  filter: ${p.filter}` : ""}${bad}`, p.width)}
+        </Text>
+      )}
+      <ConnectionsTable
+        connections={p.connections}
+        shown={shown}
+        top={shownTop}
+        height={bodyH}
+        width={p.width}
+      />
+    </Box>
+  );
+}

@@ -1,0 +1,74 @@
+/** A modal form: text and choice fields; Enter submits, Esc cancels. The error is shown under it. */
+import { Box, Text, useInput } from "ink";
+import TextInput from "ink-text-input";
+import { useState } from "react";
+import type { FieldDef } from "./actions.ts";
+
+export interface FormProps {
+  title: string;
+  fields: readonly FieldDef[];
+  /** the last refusal (ipvsadm's stderr), shown under the fields */
+  error?: string;
+  busy?: boolean;
+  width: number;
+  onSubmit(values: Record<string, string>): void;
+  onCancel(): void;
+}
+
+export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: FormProps) {
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(fields.map((f) => [f.name, f.initial])),
+  );
+  const [focus, setFocus] = useState(0);
+  const labelW = Math.max(...fields.map((f) => f.label.length)) + 2;
+
+  const cycle = (f: FieldDef, step: number) => {
+    const cs = f.choices ?? [];
+    const i = cs.indexOf(values[f.name]);
+    setValues({ ...values, [f.name]: cs[(i + step + cs.length) % cs.length] });
+  };
+
+  useInput(
+    (input, key) => {
+      const f = fields[focus];
+      if (key.escape) onCancel();
+      else if (key.return) onSubmit(values);
+      else if ((key.tab && key.shift) || key.upArrow) setFocus((focus - 1 + fields.length) % fields.length);
+      else if (key.tab || key.downArrow) setFocus((focus + 1) % fields.length);
+      else if (f.kind === "choice" && (key.leftArrow || key.rightArrow || input === " "))
+        cycle(f, key.leftArrow ? -1 : 1);
+    },
+    { isActive: !busy },
+  );
+
+  return (
+    <Box
+      flexDirection="column"
+      borderStyle="round"
+      borderColor="cyan"
+      paddingX={1}
+      width={Math.min(width, 76)}
+    >
+      <Text bold>{title}</Text>
+      {fields.map((f, i) => (
+        <Box key={f.name}>
+          <Text color={i === focus ? "cyan" : undefined}>
+            {i === focus ? "›" : " "} {f.label.padEnd(labelW)}
+          </Text>
+          {f.kind === "choice" ? (
+            <Text>
+              {(f.choices ?? []).map((c) => (c === values[f.name] ? `[${c}]` : ` ${c} `)).join(" ")}
+            </Text>
+          ) : i === focus && !busy ? (
+            <TextInput value={values[f.name]} onChange={(v) => setValues((s) => ({ ...s, [f.name]: v }))} />
+          ) : (
+            <Text>{values[f.name]}</Text>
+          )}
+          {f.hint && i === focus ? <Text dimColor> {f.hint}</Text> : null}
+        </Box>
+      ))}
+      {error ? <Text color="red">{error}</Text> : null}
+      <Text dimColor>{busy ? "applying…" : "Enter apply · Esc cancel · Tab/↑↓ field · ←→ choice"}</Text>
+    </Box>
+  );
+}

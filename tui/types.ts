@@ -1,0 +1,51 @@
+/** What the TUI's hooks and screens share: the data source and the bench runner, as interfaces. */
+import type { DaemonEvent } from "../src/control/protocol.ts";
+import type { Snapshot } from "../src/model/snapshot.ts";
+
+export type TuiEvent = DaemonEvent;
+
+/** The result of one ipvsadm command line: `stderr` is the message to show. */
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Where snapshots come from and where changes go: the daemon's control socket or a state file. */
+export interface DataSource {
+  /** Shown in the header, e.g. `daemon /run/uvs/uvs.sock` or `state /tmp/s.json`. */
+  label: string;
+  snapshot(): Promise<Snapshot>;
+  /** The daemon's event log after sequence `since`; null when the source has none (--state). */
+  events: ((since: number) => Promise<TuiEvent[]>) | null;
+  /** Run one ipvsadm command line against the director (as `uvs ipvsadm ARGV…`). */
+  ipvsadm(argv: string[]): Promise<CommandResult>;
+  close(): void;
+}
+
+/** The bench options the form fills in (src/bench/api.ts BenchOptions, the fields the TUI sets). */
+export interface BenchOptions {
+  url: string;
+  requests: number;
+  concurrency: number;
+  keepAlive: boolean;
+  timeLimitS?: number;
+}
+
+export interface BenchProgress {
+  done: number;
+  failed: number;
+  elapsedMs: number;
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  histogram: { upToMs: number; count: number }[];
+}
+
+/** The contract of src/bench/api.ts, injected so tests can use a fake. */
+export interface BenchRunner<R = unknown> {
+  startBench(
+    opts: BenchOptions,
+    onProgress?: (p: BenchProgress) => void,
+  ): { result: Promise<R>; cancel(): void };
+  formatReport(r: R, opts: BenchOptions): string;
+}
