@@ -1,0 +1,24 @@
+/** Error kinds for the "errors by kind" section, from the socket error codes. */
+export function classifyError(err: unknown, phase: "connect" | "receive"): string {
+  const code = (err as { code?: string } | null)?.code ?? "";
+  switch (code) {
+    case "ECONNREFUSED":
+      return "refused";
+    case "ECONNRESET":
+      return "reset";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "EADDRNOTAVAIL":
+      return "unreachable";
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+    case "DNSException":
+      return "dns";
+    case "ETIMEDOUT":
+      return "timeout";
+    case "EPIPE":
+      return "write";
+    default:
+      return code ? `${phase}:${code}` : phase === "connect" ? "connect" : "receive";
+  }
+}
