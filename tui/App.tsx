@@ -3,7 +3,7 @@
  * Data arrives through hooks (snapshots ≤ 4 Hz, events); changes go out as ipvsadm command lines.
  */
 import { Box, useApp, useInput } from "ink";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import type { Snapshot } from "../src/model/snapshot.ts";
 import { BenchScreen } from "./BenchScreen.tsx";
 import { ConnectionsScreen } from "./ConnectionsScreen.tsx";
@@ -74,8 +74,12 @@ export function App(p: AppProps) {
     [source, refresh],
   );
 
+  // Keys may arrive before Ink re-subscribes this handler after a render: read the latest state.
+  const latest = useRef({ visible, current, help });
+  latest.current = { visible, current, help };
   useInput(
     (input, key) => {
+      const { visible, current, help } = latest.current;
       if (help) {
         if (input === "?" || key.escape || input === "q") setHelp(false);
         return;

@@ -1,7 +1,7 @@
 /** A modal form: text and choice fields; Enter submits, Esc cancels. The error is shown under it. */
 import { Box, Text, useInput } from "ink";
 import TextInput from "ink-text-input";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { FieldDef } from "./actions.ts";
 
 export interface FormProps {
@@ -19,20 +19,31 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
   const [values, setValues] = useState<Record<string, string>>(() =>
     Object.fromEntries(fields.map((f) => [f.name, f.initial])),
   );
-  const [focus, setFocus] = useState(0);
+  const [focus, setFocusState] = useState(0);
   const labelW = Math.max(...fields.map((f) => f.label.length)) + 2;
+  // Keys can arrive before Ink re-subscribes the handler after a render: keep the latest here.
+  const latest = useRef({ values, focus });
+  const update = (name: string, v: string) => {
+    latest.current.values = { ...latest.current.values, [name]: v };
+    setValues(latest.current.values);
+  };
+  const setFocus = (i: number) => {
+    latest.current.focus = i;
+    setFocusState(i);
+  };
 
   const cycle = (f: FieldDef, step: number) => {
     const cs = f.choices ?? [];
-    const i = cs.indexOf(values[f.name]);
-    setValues({ ...values, [f.name]: cs[(i + step + cs.length) % cs.length] });
+    const i = cs.indexOf(latest.current.values[f.name]);
+    update(f.name, cs[(i + step + cs.length) % cs.length]);
   };
 
   useInput(
     (input, key) => {
+      const { focus } = latest.current;
       const f = fields[focus];
       if (key.escape) onCancel();
-      else if (key.return) onSubmit(values);
+      else if (key.return) onSubmit(latest.current.values);
       else if ((key.tab && key.shift) || key.upArrow) setFocus((focus - 1 + fields.length) % fields.length);
       else if (key.tab || key.downArrow) setFocus((focus + 1) % fields.length);
       else if (f.kind === "choice" && (key.leftArrow || key.rightArrow || input === " "))
@@ -60,7 +71,7 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
               {(f.choices ?? []).map((c) => (c === values[f.name] ? `[${c}]` : ` ${c} `)).join(" ")}
             </Text>
           ) : i === focus && !busy ? (
-            <TextInput value={values[f.name]} onChange={(v) => setValues((s) => ({ ...s, [f.name]: v }))} />
+            <TextInput value={values[f.name]} onChange={(v) => update(f.name, v)} />
           ) : (
             <Text>{values[f.name]}</Text>
           )}

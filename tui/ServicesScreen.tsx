@@ -74,7 +74,7 @@ export function ServicesScreen(p: ServicesScreenProps) {
     if (res.code === 0) {
       setModal(null);
       setFormError("");
-      p.onStatus({ level: "info", text: `${shownCommand(argv)}: ${done}` });
+      p.onStatus({ level: "info", text: `${done} — ${shownCommand(argv)}` });
       return true;
     }
     if (keepFormOnError) setFormError(msg || `exit status ${res.code}`);

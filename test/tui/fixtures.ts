@@ -52,9 +52,17 @@ export function smallSnapshot(extra: Record<string, unknown> = {}): Snapshot {
         persistence_timeout: 300,
         destinations: [rs("127.0.0.4", 443, 1, 4)],
       },
-      { protocol: "udp", address: "127.0.0.1", port: 53, scheduler: "rr", destinations: [rs("127.0.0.5", 53, 1, 2)] },
+      {
+        protocol: "udp",
+        address: "127.0.0.1",
+        port: 53,
+        scheduler: "rr",
+        destinations: [rs("127.0.0.5", 53, 1, 2)],
+      },
     ],
-    connections: Array.from({ length: 12 }, (_, i) => conn(i, states[i % 4], 8080, i % 3 === 0 ? 9002 : 9001)),
+    connections: Array.from({ length: 12 }, (_, i) =>
+      conn(i, states[i % 4], 8080, i % 3 === 0 ? 9002 : 9001),
+    ),
     ...extra,
   });
 }
@@ -68,7 +76,9 @@ export function bigSnapshot(nsvc: number, ndest: number, nconn: number): Snapsho
     scheduler: "wlc",
     stats: { conns: 123456789 + s, inpkts: 5, outpkts: 4, inbytes: 300, outbytes: 9000 },
     rates: { cps: s % 100, inpps: 5, outpps: 4, inbps: 300, outbps: 9000 },
-    destinations: Array.from({ length: ndest }, (_, d) => rs(`127.200.${s & 255}.${d + 1}`, 8000 + d, (s + d) % 5, d)),
+    destinations: Array.from({ length: ndest }, (_, d) =>
+      rs(`127.200.${s & 255}.${d + 1}`, 8000 + d, (s + d) % 5, d),
+    ),
   }));
   const states = ["ESTABLISHED", "TIME_WAIT", "FIN_WAIT", "CLOSE_WAIT", "SYN_RECV"];
   const connections = Array.from({ length: nconn }, (_, i) => {
@@ -110,7 +120,11 @@ export function memorySource(
     pushEvents: (...e) => log?.push(...e),
     ipvsadm: (argv) => {
       commands.push(argv);
-      return runIpvsadm(argv, { argv0: "ipvsadm", readStdin: async () => "", openBackend: async () => backend });
+      return runIpvsadm(argv, {
+        argv0: "ipvsadm",
+        readStdin: async () => "",
+        openBackend: async () => backend,
+      });
     },
     close() {},
   };
@@ -139,7 +153,8 @@ export function fakeBench() {
         },
       };
     },
-    formatReport: (r, opts) => `Server Software:        fake\nServer Hostname:        ${new URL(opts.url).hostname}\n${r}\n`,
+    formatReport: (r, opts) =>
+      `Server Software:        fake\nServer Hostname:        ${new URL(opts.url).hostname}\n${r}\n`,
   };
   return {
     runner: runner as BenchRunner,
@@ -152,7 +167,25 @@ export function fakeBench() {
 }
 
 export const EVENTS: TuiEvent[] = [
-  { seq: 1, time: Date.UTC(2025, 0, 2, 3, 4, 5), level: "info", msg: "uvs daemon ready", fields: { rules: "/etc/uvs/uvs.conf" } },
-  { seq: 2, time: Date.UTC(2025, 0, 2, 3, 4, 9), level: "notice", msg: "control: edit-server", fields: { server: "127.0.0.3:9002", weight: 0 } },
-  { seq: 3, time: Date.UTC(2025, 0, 2, 3, 5, 0), level: "error", msg: "rules file rejected", fields: { line: 12 } },
+  {
+    seq: 1,
+    time: Date.UTC(2025, 0, 2, 3, 4, 5),
+    level: "info",
+    msg: "uvs daemon ready",
+    fields: { rules: "/etc/uvs/uvs.conf" },
+  },
+  {
+    seq: 2,
+    time: Date.UTC(2025, 0, 2, 3, 4, 9),
+    level: "notice",
+    msg: "control: edit-server",
+    fields: { server: "127.0.0.3:9002", weight: 0 },
+  },
+  {
+    seq: 3,
+    time: Date.UTC(2025, 0, 2, 3, 5, 0),
+    level: "error",
+    msg: "rules file rejected",
+    fields: { line: 12 },
+  },
 ];

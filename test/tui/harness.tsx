@@ -9,7 +9,6 @@ import { TerminalSizeContext } from "../../tui/use-terminal-size.ts";
 
 process.env.TZ = "UTC";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 export const plain = (s: string | undefined) => (s ?? "").replace(ANSI, "");
 
@@ -41,6 +40,8 @@ export function renderApp(props: AppProps, columns = 80, rows = 24) {
       inst.rerender(sized(<App refreshMs={250} eventsMs={250} {...props} />, c, r)),
     /** type keys one at a time, letting Ink handle each */
     async press(...keys: string[]) {
+      // Ink re-subscribes input handlers in effects after a frame is written: let them run first.
+      await Bun.sleep(15);
       for (const k of keys) {
         inst.stdin.write(k);
         await Bun.sleep(15);
