@@ -39,7 +39,7 @@ describe("uvs bench HTTP driver against a local server", () => {
   });
 
   test("a server that refuses keep-alive gets a new connection per request", async () => {
-    const s = serve((req) => ({ bytes: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", close: true }));
+    const s = serve(() => ({ bytes: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", close: true }));
     const r = await run({ url: s.url(), requests: 50, concurrency: 2, keepAlive: true });
     expect([r.complete, r.failed, r.keepAliveRequests]).toEqual([50, 0, 0]);
     expect(s.connections).toBe(50);
