@@ -209,3 +209,31 @@ test("metrics in node_exporter's ipvs names, snapshot over the socket, and a mis
   expect((await c.call("ping", {})).dataplane).toBe("proxy");
   c.close();
 });
+
+test.skipIf(!Bun.which("prlimit"))(
+  "out of file descriptors: the daemon stops accepting, logs it, and resumes when they free up (skipped: no prlimit)",
+  async () => {
+    const a = namedServer("a");
+    cleanups.push(() => a.stop(true));
+    const vip = await freePort();
+    const rules = `virtual_server 127.0.0.1 ${vip} {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 127.0.0.1 ${a.port} {\n    }\n}\n`;
+    const d = await startDaemon(rules);
+    cleanups.push(() => d.stop());
+    // Lower the running daemon's limit (Bun raises RLIMIT_NOFILE at start, so ulimit before exec
+    // does not stick).
+    expect(Bun.spawnSync(["prlimit", "--pid", String(d.proc.pid), "--nofile=80:80"]).exitCode).toBe(0);
+    const held: { end(): void }[] = [];
+    for (let i = 0; i < 120; i++) {
+      try {
+        held.push(await Bun.connect({ hostname: "127.0.0.1", port: vip, socket: { data() {}, error() {} } }));
+      } catch {}
+    }
+    await until(() => d.output().includes("out of file descriptors"), 5000, "the exhaustion warning");
+    expect(d.proc.exitCode).toBeNull();
+    for (const s of held) s.end();
+    await until(() => d.output().includes("file descriptors available again"), 5000, "the recovery");
+    expect(bodyOf(await httpGet(vip))).toBe("a");
+    // The shortage was ours: the real server is not blamed for it.
+    expect(d.output()).not.toContain("real server connect failed");
+  },
+);

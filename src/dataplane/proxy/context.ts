@@ -57,6 +57,11 @@ export interface ProxyContext {
   open: { tcp: number; udp: number };
   /** Called whenever a flow ends (drain waits on it). */
   flowEnded(): void;
+  /**
+   * A connect failed while the process may be out of file descriptors: true when that is so (the
+   * plane then stops accepting until descriptors free up, and the real server is not blamed).
+   */
+  fdPressure(): boolean;
   /** Is addr:port one of this plane's own TCP listeners? Connecting there would loop. */
   listensOn(addr: IpAddr, port: number): boolean;
 }

@@ -7,6 +7,7 @@
 import type { TCPSocketListener } from "bun";
 import type { Director } from "../../director/director.ts";
 import type { IpAddr } from "../../model/addr.ts";
+import { fdLimit, fdsExhausted, fdsInUse } from "../../sys/fd-usage.ts";
 import { endpointName, type ProxyContext, type ProxyLogEvent } from "./context.ts";
 import type { ProxyProtocolVersion } from "./proxy-protocol.ts";
 import { listenTcp, type TcpEndpoint, type TcpFlow } from "./tcp-proxy.ts";
@@ -89,6 +90,7 @@ export class ProxyPlane {
       proxyProtocol: (svc, dest) => this.proxyProtocols.get(svc)?.get(dest),
       flowEnded: () => this.flowEnded(),
       listensOn: (addr, port) => this.listensOn(addr, port),
+      fdPressure: () => this.fdPressure(),
     };
     director.hooks.expired = this.onExpired;
   }
@@ -97,6 +99,42 @@ export class ProxyPlane {
   sync(services: ProxyServiceSpec[]): Promise<void> {
     this.syncing = this.syncing.then(() => this.apply(services));
     return this.syncing;
+  }
+
+  /**
+   * Out of file descriptors, accept(2) fails inside Bun without a word to us, and connects fail as
+   * "refused". A watch (once a second, and on every failed connect) notices the shortage, stops
+   * the TCP listeners and says so; once usage is below 90 % of the limit they listen again.
+   */
+  private fdPaused = false;
+  private readonly fdWatch = setInterval(() => this.checkFds(), 1000);
+
+  private fdPressure(): boolean {
+    this.checkFds();
+    return this.fdPaused;
+  }
+
+  private checkFds(): void {
+    if (!this.fdPaused) {
+      if (this.tcp.size === 0 || !fdsExhausted(16)) return;
+      this.fdPaused = true;
+      for (const t of this.tcp.values()) t.listener.stop(false);
+      this.ctx.log({
+        type: "warning",
+        message: "out of file descriptors: not accepting new TCP connections until some close",
+      });
+      return;
+    }
+    if (fdsInUse() >= fdLimit() * 0.9) return;
+    this.fdPaused = false;
+    for (const t of this.tcp.values()) {
+      try {
+        t.listener = listenTcp(this.ctx, t.ep);
+      } catch (err) {
+        this.listenFailed(t.ep.name, err);
+      }
+    }
+    this.ctx.log({ type: "warning", message: "file descriptors available again: accepting TCP connections" });
   }
 
   private listensOn(addr: IpAddr, port: number): boolean {
@@ -145,6 +183,7 @@ export class ProxyPlane {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.fdWatch);
     this.accepting = false;
     await this.syncing;
     for (const name of [...this.tcp.keys()]) this.unlistenTcp(name);

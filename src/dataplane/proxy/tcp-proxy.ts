@@ -89,6 +89,13 @@ export class TcpFlow implements LiveFlow {
   connectFailed(reason: string): void {
     if (this.aborted || this.upstream) return;
     const { ctx, target } = this;
+    if (ctx.fdPressure()) {
+      // Our own shortage, not the real server's fault (Bun reports it as a refused connect).
+      this.giveUpConnect();
+      this.client.terminate();
+      this.maybeFinish();
+      return;
+    }
     countConnectFailure(ctx, target.dest.key);
     ctx.log({
       type: "connect-failed",
