@@ -12,7 +12,7 @@ import { memoryReader, NO_NAMES } from "../../src/rules/load.ts";
 import { errors, FILE, lines, parse, parseOk } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
-const DEMO = readFileSync(join(ROOT, "rules/demo.conf"), "utf8");
+const DEMO = readFileSync(join(ROOT, "rules/example-ipvsadm.conf"), "utf8");
 
 describe("detectDialect", () => {
   const cases: [string, string][] = [
@@ -28,7 +28,7 @@ describe("detectDialect", () => {
 });
 
 describe("save format", () => {
-  test("rules/demo.conf", () => {
+  test("rules/example-ipvsadm.conf", () => {
     const c = parseOk(DEMO);
     expect(c.dialect).toBe("ipvsadm");
     expect(c.services.map((s) => serviceKey(s.id))).toEqual([
@@ -126,7 +126,7 @@ describe("uvs check", () => {
     const r = run(["demo.conf"], { "demo.conf": DEMO });
     expect(r.code).toBe(0);
     expect(r.err).toBe(
-      "demo.conf:6:1: warning: a fwmark service: the proxy plane will not listen for it (the save format has no proxy_listen; use the keepalived dialect)\n",
+      "demo.conf:9:1: warning: a fwmark service: the proxy plane will not listen for it (the save format has no proxy_listen; use the keepalived dialect)\n",
     );
     expect(r.out).toBe(
       "demo.conf: ok (ipvsadm syntax): 3 virtual services, 4 real servers; 0 errors, 1 warning\n",

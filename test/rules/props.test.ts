@@ -19,7 +19,7 @@ const ROOT = join(import.meta.dir, "../..");
 const FIXTURES = join(import.meta.dir, "fixtures");
 const BASES = [
   readFileSync(join(ROOT, "rules/example-keepalived.conf"), "utf8"),
-  readFileSync(join(ROOT, "rules/demo.conf"), "utf8"),
+  readFileSync(join(ROOT, "rules/example-ipvsadm.conf"), "utf8"),
   ...readdirSync(FIXTURES).map((f) => readFileSync(join(FIXTURES, f), "utf8")),
 ];
 

@@ -68,7 +68,7 @@ const dest = (c: RulesConfig, i = 0, j = 0) => c.services[i].dests[j].config;
 describe("round trip with the same live state", () => {
   const files = [
     join(ROOT, "rules/example-keepalived.conf"),
-    join(ROOT, "rules/demo.conf"),
+    join(ROOT, "rules/example-ipvsadm.conf"),
     ...readdirSync(join(import.meta.dir, "fixtures")).map((f) => join(import.meta.dir, "fixtures", f)),
   ];
   for (const f of files) {
