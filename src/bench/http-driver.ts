@@ -205,7 +205,7 @@ export class HttpDriver implements Driver {
     const sock = s.sock;
     s.conn = null;
     s.sock = null;
-    if (sock !== null) sock.end();
+    if (sock !== null) sock.terminate();
   }
 
   expire(cutoff: number): void {
