@@ -1,0 +1,157 @@
+/**
+ * uvs bench against ab and wrk, on one local nginx (Debian's package) serving a small file on
+ * loopback, started here with its own temporary config and stopped at the end. Rounds alternate
+ * the tools so they share the machine's conditions; figures are medians over the rounds.
+ *
+ *   bun bench/loadgen-compare.ts [--rounds 3] [--requests 100000] [--concurrency 50]
+ *
+ * Criteria (issue 5): uvs requests/s >= 1.0x ab and >= 0.8x wrk, with and without keep-alive;
+ * uvs CPU time per request <= ab's. CPU is user+system of the generator's process only.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const ROUNDS = arg("rounds", 3);
+const N = arg("requests", 100000);
+const C = arg("concurrency", 50);
+const root = join(import.meta.dir, "..");
+
+interface Sample {
+  rps: number;
+  cpuUsPerReq: number;
+}
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+async function startNginx(): Promise<{ url: string; dir: string; stop: () => Promise<void> }> {
+  const nginx = Bun.which("nginx") ?? "/usr/sbin/nginx";
+  const dir = mkdtempSync(join(tmpdir(), "uvs-loadgen-"));
+  const port = freePort();
+  writeFileSync(join(dir, "index.html"), "<html><body>uvs bench</body></html>\n");
+  const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${dir}/${t};`);
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n` +
+      "events { worker_connections 4096; }\n" +
+      `http {\n  access_log off;\n  ${temp.join(" ")}\n  keepalive_requests 10000000;\n` +
+      `  server { listen 127.0.0.1:${port} backlog=4096; root ${dir}; }\n}\n`,
+  );
+  const proc = Bun.spawn([nginx, "-c", join(dir, "nginx.conf"), "-p", dir], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  for (let i = 0; i < 50; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/index.html`);
+      if (r.ok) break;
+    } catch {
+      await Bun.sleep(100);
+    }
+  }
+  return {
+    url: `http://127.0.0.1:${port}/index.html`,
+    dir,
+    stop: async () => {
+      proc.kill("SIGQUIT");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function measure(cmd: string[], parse: (out: string) => number, count?: (out: string) => number) {
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  const ru = p.resourceUsage();
+  const rps = parse(out);
+  const n = count ? count(out) : N;
+  const cpu = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) : Number.NaN;
+  return { rps, cpuUsPerReq: cpu / n };
+}
+
+const abRps = (out: string) => Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+const abCount = (out: string) => Number(/Complete requests:\s+(\d+)/.exec(out)?.[1] ?? Number.NaN);
+const wrkRps = (out: string) => Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+
+/** An entry file for `uvs bench` (bun -e would take the ab options as its own). */
+function uvsEntry(dir: string): string {
+  const f = join(dir, "uvs-bench.ts");
+  const main = JSON.stringify(join(root, "src/cli/bench.ts"));
+  writeFileSync(
+    f,
+    `const { runBenchCli } = await import(${main});\nprocess.exit(await runBenchCli(process.argv.slice(2)));\n`,
+  );
+  return f;
+}
+
+function tools(url: string, ka: boolean, entry: string): Record<string, () => Promise<Sample>> {
+  const k = ka ? ["-k"] : [];
+  return {
+    ab: () => measure(["ab", "-q", ...k, "-n", String(N), "-c", String(C), url], abRps, abCount),
+    uvs: () =>
+      measure([process.execPath, entry, "-q", ...k, "-n", String(N), "-c", String(C), url], abRps, abCount),
+    wrk: () =>
+      measure(
+        ["wrk", "-t", "2", "-c", String(C), "-d", "3s", ...(ka ? [] : ["-H", "Connection: close"]), url],
+        wrkRps,
+        (out) => Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN),
+      ),
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<number> {
+  for (const t of ["ab", "wrk"])
+    if (!Bun.which(t)) {
+      console.error(`${t} is not installed (Debian: apache2-utils, wrk)`);
+      return 2;
+    }
+  const ng = await startNginx();
+  let ok = true;
+  try {
+    console.log(`target: nginx, 1 worker, ${ng.url}; -n ${N} -c ${C}; ${ROUNDS} rounds, medians\n`);
+    console.log("mode        tool   requests/s   CPU µs/request");
+    for (const ka of [false, true]) {
+      const t = tools(ng.url, ka, uvsEntry(ng.dir));
+      const got: Record<string, Sample[]> = { ab: [], uvs: [], wrk: [] };
+      for (let r = 0; r < ROUNDS; r++)
+        for (const name of ["uvs", "ab", "wrk"]) got[name].push(await t[name]());
+      const m: Record<string, Sample> = {};
+      for (const name of ["ab", "uvs", "wrk"]) {
+        m[name] = {
+          rps: median(got[name].map((s) => s.rps)),
+          cpuUsPerReq: median(got[name].map((s) => s.cpuUsPerReq)),
+        };
+        const mode = ka ? "keep-alive" : "close";
+        console.log(
+          `${mode.padEnd(12)}${name.padEnd(6)}${m[name].rps.toFixed(0).padStart(11)}   ${m[name].cpuUsPerReq.toFixed(2).padStart(14)}`,
+        );
+      }
+      const vsAb = m.uvs.rps / m.ab.rps;
+      const vsWrk = m.uvs.rps / m.wrk.rps;
+      const cpu = m.uvs.cpuUsPerReq / m.ab.cpuUsPerReq;
+      const pass = vsAb >= 1.0 && vsWrk >= 0.8 && cpu <= 1.0;
+      ok &&= pass;
+      console.log(
+        `  uvs/ab requests/s ${vsAb.toFixed(2)} (>= 1.00), uvs/wrk ${vsWrk.toFixed(2)} (>= 0.80), uvs/ab CPU per request ${cpu.toFixed(2)} (<= 1.00): ${pass ? "PASS" : "FAIL"}\n`,
+      );
+    }
+  } finally {
+    await ng.stop();
+  }
+  return ok ? 0 : 1;
+}
+
+process.exit(await main());
