@@ -1,0 +1,231 @@
+/**
+ * uvs's proxy plane against HAProxy (mode tcp) and nginx's stream module, in one run on this
+ * machine (issue 3 §8). Back end: nginx serving a small page and a 1 GiB file on loopback.
+ * For each path (direct, uvs, HAProxy, nginx stream): keep-alive requests/s (wrk), connection-
+ * close requests/s (ab), and a 1 GiB transfer (curl); then uvs's memory per idle connection at
+ * 10,000 idle concurrent connections. Ratios are uvs ÷ HAProxy.
+ *
+ * Needs Debian's nginx, libnginx-mod-stream, haproxy, wrk, apache2-utils, curl:
+ * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults).
+ * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const DIR = mkdtempSync(join(tmpdir(), "uvs-cmp-"));
+const MAIN = join(import.meta.dir, "../src/main.ts");
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 8);
+/** The hard descriptor limit of this machine (20000 here, and no CAP_SYS_RESOURCE to raise it). */
+const HARD_LIMIT = Number(Bun.spawnSync(["sh", "-c", "ulimit -Hn"]).stdout.toString().trim()) || 20000;
+/** uvs holds two descriptors per proxied connection: at most (limit − slack) / 2 idle ones fit. */
+const IDLE = Number(process.env.IDLE_CONNS ?? Math.min(10_000, Math.floor((HARD_LIMIT - 500) / 2)));
+const procs: Subprocess[] = [];
+const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103 };
+
+function need(cmds: string[]): void {
+  const missing = cmds.filter((c) => !Bun.which(c));
+  if (missing.length) {
+    console.error(
+      `missing: ${missing.join(", ")} (apt-get install nginx libnginx-mod-stream haproxy wrk apache2-utils curl)`,
+    );
+    process.exit(2);
+  }
+}
+
+function start(cmd: string[], name: string): Subprocess {
+  const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" });
+  procs.push(p);
+  void new Response(p.stderr)
+    .text()
+    .then((t) => t && process.exitCode === undefined && console.error(`[${name}] ${t.trim()}`));
+  return p;
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(50);
+    }
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function nginxConf(): string {
+  return `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+worker_rlimit_nofile ${HARD_LIMIT};
+pid ${DIR}/nginx.pid;
+error_log ${DIR}/nginx-error.log warn;
+daemon off;
+events { worker_connections ${HARD_LIMIT - 100}; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  client_body_temp_path ${DIR}/body;
+  proxy_temp_path ${DIR}/proxy;
+  fastcgi_temp_path ${DIR}/fcgi;
+  uwsgi_temp_path ${DIR}/uwsgi;
+  scgi_temp_path ${DIR}/scgi;
+  server {
+    listen 127.0.0.1:${PORT.backend} backlog=4096;
+    root ${DIR}/www;
+  }
+}
+stream {
+  server {
+    listen 127.0.0.1:${PORT.stream} backlog=4096;
+    proxy_pass 127.0.0.1:${PORT.backend};
+  }
+}
+`;
+}
+
+function haproxyConf(): string {
+  return `global
+  maxconn ${Math.floor((HARD_LIMIT - 200) / 2)}
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen cmp
+  bind 127.0.0.1:${PORT.haproxy}
+  server be 127.0.0.1:${PORT.backend}
+`;
+}
+
+function uvsRules(): string {
+  return `virtual_server 127.0.0.1 ${PORT.uvs} {
+    lvs_sched rr
+    lvs_method NAT
+    protocol TCP
+    real_server 127.0.0.1 ${PORT.backend} {
+        weight 1
+    }
+}
+`;
+}
+
+async function run(cmd: string[]): Promise<string> {
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  await p.exited;
+  return out + err;
+}
+
+async function keepAlive(port: number): Promise<number> {
+  const out = await run(["wrk", "-t1", "-c32", `-d${SECONDS}s`, `http://127.0.0.1:${port}/`]);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+}
+
+async function connClose(port: number): Promise<number> {
+  const out = await run([
+    "ab",
+    "-q",
+    "-t",
+    String(SECONDS),
+    "-n",
+    "2000000",
+    "-c",
+    "32",
+    `http://127.0.0.1:${port}/`,
+  ]);
+  return Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+}
+
+async function bulk(port: number): Promise<number> {
+  const out = await run([
+    "curl",
+    "-s",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code} %{size_download} %{time_total}",
+    `http://127.0.0.1:${port}/1g`,
+  ]);
+  const [code, size, time] = out.trim().split(" ").map(Number);
+  if (code !== 200 || size !== 1 << 30) throw new Error(`1 GiB transfer through ${port} failed: ${out}`);
+  return (size * 8) / time / 1e9; // Gbit/s
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(m?.[1] ?? 0);
+}
+
+/** Open `n` idle connections through uvs from a child process; returns a function that closes them. */
+async function idleConnections(port: number, n: number): Promise<() => void> {
+  const script = join(DIR, "idle.ts");
+  writeFileSync(
+    script,
+    `const socks=[];for(let i=0;i<${n};i++){try{socks.push(await Bun.connect({hostname:"127.0.0.1",port:${port},socket:{data(){},error(){}}}))}catch(e){console.error(String(e));break}}
+console.log("open",socks.length);await new Promise(()=>{});`,
+  );
+  const p = Bun.spawn([process.execPath, script], { stdout: "pipe" });
+  procs.push(p);
+  const reader = p.stdout.getReader();
+  let out = "";
+  while (!out.includes("open")) out += new TextDecoder().decode((await reader.read()).value);
+  console.log(`  ${out.trim()} idle connections`);
+  return () => p.kill();
+}
+
+async function main(): Promise<void> {
+  need(["nginx", "haproxy", "wrk", "ab", "curl"]);
+  for (const d of ["www", "body", "proxy", "fcgi", "uwsgi", "scgi"])
+    require("node:fs").mkdirSync(join(DIR, d));
+  require("node:fs").chmodSync(DIR, 0o755); // nginx's workers run as www-data
+  writeFileSync(join(DIR, "www/index.html"), `${"x".repeat(100)}\n`);
+  Bun.spawnSync(["truncate", "-s", "1G", join(DIR, "www/1g")]);
+  writeFileSync(join(DIR, "nginx.conf"), nginxConf());
+  writeFileSync(join(DIR, "haproxy.cfg"), haproxyConf());
+  writeFileSync(join(DIR, "uvs.conf"), uvsRules());
+  start(["nginx", "-c", join(DIR, "nginx.conf"), "-p", DIR], "nginx");
+  start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
+  const uvs = start(
+    [process.execPath, MAIN, "run", "--rules", join(DIR, "uvs.conf"), "--control", join(DIR, "uvs.sock")],
+    "uvs",
+  );
+  for (const p of Object.values(PORT)) await waitPort(p);
+  console.log(
+    `proxy comparison, ${SECONDS} s per run, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores`,
+  );
+  const rows: [string, (p: number) => Promise<number>, string][] = [
+    ["keep-alive (wrk -c32)", keepAlive, "req/s"],
+    ["connection close (ab -c32)", connClose, "req/s"],
+    ["1 GiB transfer (curl)", bulk, "Gbit/s"],
+  ];
+  for (const [name, fn, unit] of rows) {
+    const r: Record<string, number> = {};
+    for (const k of ["backend", "uvs", "haproxy", "stream"] as const) r[k] = await fn(PORT[k]);
+    const f = (v: number) => (unit === "Gbit/s" ? v.toFixed(2) : Math.round(v).toString());
+    console.log(
+      `${name.padEnd(28)} direct ${f(r.backend)}  uvs ${f(r.uvs)}  haproxy ${f(r.haproxy)}  nginx-stream ${f(r.stream)} ${unit}` +
+        `   uvs/haproxy ${(r.uvs / r.haproxy).toFixed(2)}  uvs/nginx ${(r.uvs / r.stream).toFixed(2)}`,
+    );
+  }
+  await Bun.sleep(1000);
+  const before = rssKiB(uvs.pid);
+  const close = await idleConnections(PORT.uvs, IDLE);
+  await Bun.sleep(2000);
+  const after = rssKiB(uvs.pid);
+  console.log(
+    `memory: uvs RSS ${before} KiB idle → ${after} KiB with ${IDLE} idle connections: ${(((after - before) * 1024) / IDLE).toFixed(0)} bytes per connection (target ≤ 2048)`,
+  );
+  close();
+}
+
+try {
+  await main();
+} finally {
+  for (const p of procs) p.kill();
+  await Bun.sleep(300);
+  rmSync(DIR, { recursive: true, force: true });
+}
