@@ -3,19 +3,25 @@ export const UVS_VERSION = "uvs 0.1.0 (ipvsadm v1.31 compatible, IPVS 1.2.1 sema
 export const UVS_HELP = `uvs — a userspace Linux Virtual Server
 
 Usage:
-  uvs [--state FILE] ipvsadm ARGS…    ipvsadm 1.31, byte for byte (uvs ipvsadm -h for its help)
+  uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain S] [--no-watch]
+                                      the daemon: rules file (default /etc/uvs/uvs.conf), proxy data
+                                      plane, control socket (default /run/uvs/uvs.sock)
+  uvs [--state FILE] ipvsadm ARGS…    ipvsadm 1.31, byte for byte, against the daemon (or a snapshot)
   uvs [--state FILE] -OPTION …        the same: a first argument that is an option means ipvsadm
+  uvs check FILE                      validate a rules file (errors and warnings with positions)
+  uvs reload [--dry-run]              reload the daemon's rules file, or print what it would change
+  uvs snapshot                        the daemon's state as uvs-state/1 JSON
   uvs simulate --state FILE [--seed N] < ops.jsonl
                                       scheduling decisions without traffic (JSON lines in and out)
-  uvs demo [RULES]                    load an ipvsadm save file (default rules/demo.conf) into an
-                                      empty table and print its ipvsadm -Ln listing
+  uvs demo [--vip-port P] [--backend-ports A,B] [--duration S]
+                                      the daemon on loopback with two built-in back ends
+  uvs backend --port N --name NAME    a tiny HTTP real server that answers with its name
   uvs version | help
 
-Global options:
-  --state FILE    work on the state snapshot FILE (uvs-state/1 JSON) instead of a running daemon;
-                  also UVS_STATE=FILE. Changing commands write FILE back atomically; a FILE that
-                  does not exist yet starts as an empty table.
+Global options (before the command):
+  --control SOCKET  the daemon's control socket (also UVS_CONTROL)
+  --state FILE      work on the state snapshot FILE instead of the daemon (also UVS_STATE); changing
+                    commands write FILE back atomically; a FILE that does not exist starts empty
 
-Not yet built: the daemon (uvs run), its control socket, the proxy and packet data planes, health
-checks, VRRP, the TUI and uvs bench. Until the daemon exists, ipvsadm commands need --state.
+Not built yet: the packet data plane (DR/TUN), health checks, VRRP and connection sync.
 `;
