@@ -11,7 +11,7 @@ import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
 import { serviceKey } from "../model/service.ts";
-import { loadRules } from "../rules/load.ts";
+import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
@@ -23,6 +23,14 @@ import { type DaemonCounters, renderMetrics } from "./metrics.ts";
 import { watchFile } from "./watch.ts";
 
 const EVENT_LOG_SIZE = 1000;
+
+function readFileIfAny(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
 
 export interface DaemonOptions {
   rules: string;
@@ -50,8 +58,21 @@ function proxyRefusal(forward: string, where: string): string | null {
   return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet)`;
 }
 
+/**
+ * What the live table should be, given the intended configuration: health checks (issue 4) will
+ * take failed real servers out or set them to weight 0 here. The identity until then.
+ */
+export type LiveOverlay = (intended: RulesConfig) => RulesConfig;
+
+/**
+ * Two tables: `intended` is what the rules file and CLI changes say (config only, no traffic); it
+ * is what write-back writes and what the next reload is diffed against. `director` is the live
+ * table, kept equal to `overlay(intended)` by diffing after every change.
+ */
 export class Daemon {
   readonly director = new Director();
+  readonly intended = new Director();
+  overlay: LiveOverlay = (c) => c;
   readonly counters: Omit<DaemonCounters, "connectFailures"> = {
     reloads: 0,
     reloadErrors: 0,
@@ -184,10 +205,10 @@ export class Daemon {
       }
       return { applied: false, lines: [], errors };
     }
-    const plan = planReload({ services: [...this.director.services.values()] }, config);
+    const plan = planReload(this.intended, config);
     if (dryRun) return { applied: false, lines: plan.lines, errors: [] };
-    // Try the plan on a copy first: the live table changes only if every step is accepted.
-    const scratch = directorFromSnapshot(directorToSnapshot(this.director));
+    // Try the plan on a copy first: nothing changes unless every step is accepted.
+    const scratch = directorFromSnapshot(directorToSnapshot(this.intended));
     for (const op of plan.ops) {
       const r = scratch.apply(op);
       if (!r.ok) {
@@ -198,11 +219,11 @@ export class Daemon {
       }
     }
     if (cause !== "start") sdNotify(`RELOADING=1\nMONOTONIC_USEC=${Math.round(performance.now() * 1000)}`);
-    for (const op of plan.ops) this.director.apply(op);
+    for (const op of plan.ops) this.intended.apply(op);
     this.config = config;
     this.texts = loaded.texts;
     this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
-    await this.syncPlane();
+    await this.syncLive();
     if (cause !== "start") {
       this.counters.reloads++;
       sdNotify("READY=1");
@@ -215,9 +236,19 @@ export class Daemon {
     return { applied: true, lines: plan.lines, errors: [] };
   }
 
-  private async syncPlane(): Promise<void> {
+  /** Bring the live table to overlay(intended) and the listeners to the rules' endpoints. */
+  async syncLive(): Promise<void> {
+    const live = this.overlay(this.config);
+    for (const op of planReload(this.director, live).ops) {
+      const r = this.director.apply(op);
+      if (!r.ok)
+        this.log("error", "live table refused a step of the intended configuration", {
+          op: op.op,
+          errno: r.errno,
+        });
+    }
     await this.plane.sync(
-      this.config.services.map((s) => ({
+      live.services.map((s) => ({
         key: serviceKey(s.id),
         listen: s.listen,
         proxyProtocol: new Map(
@@ -238,25 +269,48 @@ export class Daemon {
       const why = proxyRefusal(op.dest.forward, `real server ${op.dest.addr.text}:${op.dest.port}`);
       if (why) return { ok: false, errno: "EINVAL", message: `uvs: ${why}` };
     }
-    const r = this.director.apply(op);
+    // Counters, timeouts and sync daemons are state of the live table, not configuration.
+    if (op.op === "zero" || op.op === "set-timeouts" || op.op === "start-daemon" || op.op === "stop-daemon") {
+      const live = this.director.apply(op);
+      if (live.ok) this.log("info", "change from the control socket", { op: op.op });
+      return live;
+    }
+    const r = this.intended.apply(op);
     if (!r.ok) return r;
     this.log("info", "change from the control socket", { op: op.op });
+    let files: Map<string, string>;
     try {
-      const files = writeBackFiles(this.texts, this.config, { services: this.director.services });
-      for (const [file, text] of files) if (text !== this.texts.get(file)) writeFileAtomic(file, text);
-      this.rulesText = files.get(this.opts.rules) ?? this.rulesText;
-      const reparsed = loadRules(this.opts.rules);
-      if (reparsed.config) {
-        this.config = reparsed.config;
-        this.texts = reparsed.texts;
-      }
-      await this.syncPlane();
+      files = writeBackFiles(this.texts, this.config, { services: this.intended.services });
+    } catch (e) {
+      this.log("error", "cannot express the change in the rules file", { error: (e as Error).message });
+      return r;
+    }
+    // The re-parsed text is the new configuration, written to disk or not.
+    const reparsed = parseRules(this.opts.rules, files.get(this.opts.rules) ?? "", {
+      reader: memoryReader(Object.fromEntries(files)),
+    });
+    if (reparsed.config) {
+      this.config = reparsed.config;
+      this.texts = reparsed.texts;
+    } else {
+      this.log(
+        "error",
+        "the written-back rules do not parse (a bug); the live table follows the CLI change only",
+        {
+          errors: reparsed.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic),
+        },
+      );
+    }
+    this.rulesText = files.get(this.opts.rules) ?? this.rulesText;
+    try {
+      for (const [file, text] of files) if (text !== readFileIfAny(file)) writeFileAtomic(file, text);
     } catch (e) {
       this.log("error", "could not write the change back to the rules file (the change is live)", {
         rules: this.opts.rules,
         error: (e as Error).message,
       });
     }
+    await this.syncLive();
     return r;
   }
 

@@ -92,6 +92,17 @@ describe("uvs run", () => {
     expect(text).toMatch(new RegExp(`real_server 127\\.0\\.0\\.1 ${a.port} \\{\\n\\s+weight 0\\n`));
   });
 
+  test("-Z and --set act on the live table (and are not rules-file configuration)", async () => {
+    const { vip, d } = await setup();
+    await httpGet(vip);
+    expect((await snapshot(d)).services[0].stats.conns).toBe(1n);
+    expect((await d.ipvsadm("-Z")).code).toBe(0);
+    expect((await snapshot(d)).services[0].stats.conns).toBe(0n);
+    expect((await d.ipvsadm("--set", "100", "0", "20")).code).toBe(0);
+    expect((await d.ipvsadm("-L", "--timeout")).stdout).toBe("Timeout (tcp tcpfin udp): 100 120 20\n");
+    expect(readFileSync(d.rules, "utf8")).not.toContain("100");
+  });
+
   test("DR real servers are refused on the proxy plane with a message naming the packet plane", async () => {
     const { vip, d } = await setup();
     const r = await d.ipvsadm("-a", "-t", `127.0.0.1:${vip}`, "-r", "127.0.0.1:1");
