@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { runBackend } from "./cli/backend.ts";
+import { runBenchCli } from "./cli/bench.ts";
 import { runCheck } from "./cli/check.ts";
 import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
@@ -84,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return runReload(args, g.control ?? DEFAULT_CONTROL_SOCKET);
     case "backend":
       return runBackend(args);
+    case "bench":
+      return runBenchCli(args);
     case "check":
       return runCheck(args, {
         stdout: (t) => process.stdout.write(t),

@@ -16,6 +16,9 @@ Usage:
   uvs demo [--vip-port P] [--backend-ports A,B] [--duration S]
                                       the daemon on loopback with two built-in back ends
   uvs backend --port N --name NAME    a tiny HTTP real server that answers with its name
+  uvs bench [ab options] URL          ab-compatible load generator (ab 2.3's report, plus p99.9,
+                                      errors by kind and the spread over real servers);
+                                      --mode tcp-connect|udp for new connections/s and datagrams/s
   uvs version | help
 
 Global options (before the command):
