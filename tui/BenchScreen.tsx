@@ -1,11 +1,12 @@
 /** The Bench screen: a form, then a live progress bar, requests/s and latency histogram, then ab's report. */
 import { BarChart } from "@pppp606/ink-chart";
-import { Box, Text, useInput } from "ink";
+import { Box, Text } from "ink";
 import { useEffect, useState } from "react";
 import { benchFields, benchFraction, histogramBars, readBenchForm } from "./bench-form.ts";
 import { Form } from "./Form.tsx";
 import type { BenchOptions, BenchProgress, BenchRunner } from "./types.ts";
 import { useBench } from "./use-bench.ts";
+import { useLatestInput } from "./use-latest-input.ts";
 import { useScroll } from "./use-scroll.ts";
 import { fit } from "./window.ts";
 
@@ -108,7 +109,7 @@ export function BenchScreen(p: BenchScreenProps) {
 
   useEffect(() => p.onCapture(form), [form, p.onCapture]);
 
-  useInput(
+  useLatestInput(
     (_input, key) => {
       if (state.phase === "running") {
         if (key.escape) cancel();

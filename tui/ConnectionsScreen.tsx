@@ -2,11 +2,12 @@
  * The Connections screen: the live -Lnc entries, filtered, scrolled. Only the rows on screen are
  * formatted, so 100,000 entries scroll as fast as 10.
  */
-import { Box, Text, useInput } from "ink";
+import { Box, Text } from "ink";
 import TextInput from "ink-text-input";
 import { memo, useEffect, useMemo, useState } from "react";
 import type { SnapConn } from "../src/model/snapshot.ts";
 import { CONN_TITLE, connText, filterConnections, parseConnFilter } from "./conn-filter.ts";
+import { useLatestInput } from "./use-latest-input.ts";
 import { fit } from "./window.ts";
 
 export interface ConnectionsScreenProps {
@@ -65,7 +66,7 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
 
   const scroll = (to: number) => setPos({ filter: p.filter, top: Math.max(0, Math.min(maxTop, to)) });
 
-  useInput(
+  useLatestInput(
     (input, key) => {
       if (editing !== null) {
         if (key.escape) setEditing(null);

@@ -1,8 +1,9 @@
 /** The Events screen: the daemon's log of health flips, reloads, CLI changes and errors, newest last. */
-import { Box, Text, useInput } from "ink";
+import { Box, Text } from "ink";
 import { useMemo, useState } from "react";
 import { clock } from "./time-text.ts";
 import type { TuiEvent } from "./types.ts";
+import { useLatestInput } from "./use-latest-input.ts";
 import { useScroll } from "./use-scroll.ts";
 import { fit } from "./window.ts";
 
@@ -42,7 +43,7 @@ export function EventsScreen(p: EventsScreenProps) {
   );
   const bodyH = Math.max(1, p.height - 1);
   const { top, following } = useScroll(shown.length, bodyH, p.active, true);
-  useInput(
+  useLatestInput(
     (input) => {
       if (input === "l") setMinLevel((minLevel + 1) % LEVELS.length);
     },

@@ -1,6 +1,6 @@
 /** The Services screen: the ipvsadm table and the changes made from it (weight, quiesce, add, delete, zero). */
-import { Box, Text, useInput } from "ink";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { Box, Text } from "ink";
+import { useEffect, useRef, useState } from "react";
 import { versionLine } from "../src/cli/ipvsadm/format.ts";
 import type { Snapshot } from "../src/model/snapshot.ts";
 import {
@@ -20,6 +20,7 @@ import { ServicesTable } from "./ServicesTable.tsx";
 import type { Status } from "./StatusLine.tsx";
 import { destKey, SERVICE_VIEWS, type ServiceRow, type ServiceView } from "./service-rows.ts";
 import type { CommandResult } from "./types.ts";
+import { useLatestInput } from "./use-latest-input.ts";
 import { clampIndex, scrollTop } from "./window.ts";
 
 export interface ServicesScreenProps {
@@ -41,6 +42,18 @@ type Modal = { kind: "form"; spec: FormSpec } | { kind: "confirm"; question: str
 
 const rowKey = (r: ServiceRow) => (r.dest ? destKey(r) : r.svcRule);
 
+/** Where the row `key` is now: usually where it was, else searched outward (tables change little). */
+function findRow(rows: readonly ServiceRow[], key: string, near: number): number {
+  for (let d = 0; d < rows.length; d++) {
+    const a = near - d;
+    const b = near + d;
+    if (a >= 0 && a < rows.length && rowKey(rows[a]) === key) return a;
+    if (b >= 0 && b < rows.length && b !== a && rowKey(rows[b]) === key) return b;
+    if (a < 0 && b >= rows.length) break;
+  }
+  return near;
+}
+
 export function ServicesScreen(p: ServicesScreenProps) {
   const [view, setView] = useState<ServiceView>("default");
   const [selKey, setSelKey] = useState<{ key: string; idx: number }>({ key: "", idx: 0 });
@@ -51,8 +64,7 @@ export function ServicesScreen(p: ServicesScreenProps) {
   /** weights before a quiesce, so x can restore them */
   const remembered = useRef(new Map<string, number>());
 
-  const index = useMemo(() => new Map(p.rows.map((r, i) => [rowKey(r), i])), [p.rows]);
-  const selected = clampIndex(index.get(selKey.key) ?? selKey.idx, p.rows.length);
+  const selected = clampIndex(findRow(p.rows, selKey.key, selKey.idx), p.rows.length);
   const row: ServiceRow | undefined = p.rows[selected];
   const bodyH = Math.max(1, p.height - 3);
   const shownTop = scrollTop(top, selected, bodyH, p.rows.length);
@@ -116,7 +128,7 @@ export function ServicesScreen(p: ServicesScreenProps) {
     });
   };
 
-  useInput(
+  useLatestInput(
     (input, key) => {
       if (modal?.kind === "confirm") {
         if (input === "y" || input === "Y") void apply(modal.argv, "done", false);

@@ -2,7 +2,7 @@
  * The ipvsadm table (-Ln, --stats or --rate) with a selection, a state mark per real server
  * (● in rotation, ◐ quiesced: weight 0, ✖ health check down) and each real server's CPS sparkline.
  */
-import { Sparkline } from "@pppp606/ink-chart";
+import { getSymbol } from "@pppp606/ink-chart";
 import { Box, Text } from "ink";
 import { memo } from "react";
 import { type HealthEntry, healthStateOf } from "./extras.ts";
@@ -43,10 +43,15 @@ const MARK: Record<Mark, { ch: string; color?: string }> = {
   "": { ch: " " },
 };
 
-function Spark({ data, width }: { data: number[]; width: number }) {
-  if (data.length === 0) return <Text dimColor>{"·".repeat(width)}</Text>;
-  const max = Math.max(1, ...data);
-  return <Sparkline data={data.length === 1 ? [data[0], data[0]] : data} width={width} yDomain={[0, max]} />;
+/**
+ * The last `width` CPS samples as block characters (ink-chart's symbol scale), scaled to the
+ * largest; text rather than a component so a row stays one Ink text node.
+ */
+export function sparkText(data: readonly number[], width: number): string {
+  const last = data.slice(-width);
+  const max = Math.max(1, ...last);
+  const s = last.map((v) => getSymbol(Math.max(0, v) / max)).join("");
+  return s.padStart(width, "·");
 }
 
 export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) {
@@ -71,8 +76,9 @@ export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) 
         const r = p.rows[idx];
         const sel = idx === p.selected;
         const mark = MARK[markOf(r, p.health)];
+        // One text node per row: nested Text is laid out once, a Box of Texts per row is not.
         return (
-          <Box key={idx}>
+          <Text key={idx}>
             <Text color={sel ? "cyan" : undefined} bold={sel}>
               {sel ? ">" : " "}
             </Text>
@@ -81,12 +87,9 @@ export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) 
               {fit(text, textW)}
             </Text>
             {showSpark && r.dest ? (
-              <>
-                <Text> </Text>
-                <Spark data={p.history.get(destKey(r)) ?? []} width={sparkW} />
-              </>
+              <Text color="cyan"> {sparkText(p.history.get(destKey(r)) ?? [], sparkW)}</Text>
             ) : null}
-          </Box>
+          </Text>
         );
       })}
     </Box>

@@ -1,6 +1,7 @@
 /** ↑↓ PgUp PgDn g G scrolling of a list of `n` rows in a window of `height`; `follow` sticks to the end. */
-import { useInput } from "ink";
+
 import { useState } from "react";
+import { useLatestInput } from "./use-latest-input.ts";
 
 export function useScroll(n: number, height: number, active: boolean, follow = false) {
   const [top, setTop] = useState<number | null>(follow ? null : 0);
@@ -10,7 +11,7 @@ export function useScroll(n: number, height: number, active: boolean, follow = f
     const c = Math.max(0, Math.min(maxTop, t));
     setTop(follow && c >= maxTop ? null : c);
   };
-  useInput(
+  useLatestInput(
     (input, key) => {
       if (key.upArrow || input === "k") to(shownTop - 1);
       else if (key.downArrow || input === "j") to(shownTop + 1);

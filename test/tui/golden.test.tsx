@@ -101,7 +101,7 @@ for (const [columns, rows] of [
       rows,
     );
     golden(`connections-${size}`, await a.until((f) => f.includes("of 12"), "12 entries"));
-    await a.press("/", ..."state=TIME", KEY.enter);
+    await a.press("/", "state=TIME", KEY.enter);
     golden(
       `connections-filtered-${size}`,
       await a.until((f) => f.includes("filter: state=TIME"), "the filter"),

@@ -41,10 +41,10 @@ export function renderApp(props: AppProps, columns = 80, rows = 24) {
     /** type keys one at a time, letting Ink handle each */
     async press(...keys: string[]) {
       // Ink re-subscribes input handlers in effects after a frame is written: let them run first.
-      await Bun.sleep(15);
+      await Bun.sleep(30);
       for (const k of keys) {
         inst.stdin.write(k);
-        await Bun.sleep(15);
+        await Bun.sleep(30);
       }
     },
     /** wait until the frame satisfies `pred` (fails the test with the last frame otherwise) */

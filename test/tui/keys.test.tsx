@@ -126,7 +126,7 @@ describe("Services screen", () => {
     await a.until(ready);
     await a.press(KEY.down, "w");
     await a.until((f) => f.includes("Weight of 127.0.0.2:9001"), "the weight form");
-    await a.press(KEY.backspace, ..."70000", KEY.enter);
+    await a.press(KEY.backspace, "70000", KEY.enter);
     const want = await cliStderr(["-e", "-t", "127.0.0.1:8080", "-r", "127.0.0.2:9001", "-m", "-w", "70000"]);
     expect(want).not.toBe("");
     await a.until((f) => f.includes(want.split("\n")[0]), `the CLI's message ${JSON.stringify(want)}`);
@@ -142,11 +142,11 @@ describe("Services screen", () => {
     await a.until(ready);
     await a.press("a");
     await a.until((f) => f.includes("Add a virtual service"), "the form");
-    await a.press(KEY.down, ..."127.0.0.1:99999", KEY.enter);
+    await a.press(KEY.down, "127.0.0.1:99999", KEY.enter);
     const want = await cliStderr(["-A", "-t", "127.0.0.1:99999", "-s", "wlc"]);
     await a.until((f) => f.includes(want.split("\n")[0]), `the CLI's message ${JSON.stringify(want)}`);
     for (let i = 0; i < 5; i++) await a.press(KEY.backspace);
-    await a.press(..."9090", KEY.enter);
+    await a.press("9090", KEY.enter);
     await a.until((f) => f.includes("TCP  127.0.0.1:9090 wlc"), "the new service");
     expect(src.commands.at(-1)).toEqual(["-A", "-t", "127.0.0.1:9090", "-s", "wlc"]);
   });
@@ -158,7 +158,7 @@ describe("Services screen", () => {
     await a.press("n");
     await a.until((f) => f.includes("Add a real server to -t 127.0.0.1:8080"), "the form");
     // Direct routing: ipvsadm gives the real server the service's port, as the CLI does.
-    await a.press(..."127.0.0.6:9003", KEY.tab, KEY.right, KEY.enter);
+    await a.press("127.0.0.6:9003", KEY.tab, KEY.right, KEY.enter);
     await a.until((f) => /127\.0\.0\.6:8080 +Route +1 /.test(f), "the new real server");
     expect(src.commands.at(-1)).toEqual([
       "-a",
@@ -209,10 +209,10 @@ describe("Connections screen", () => {
   test("/ filters by state, client and real server; Esc clears", async () => {
     const a = renderApp({ source: memorySource(smallSnapshot()), initialScreen: "connections" });
     await a.until((f) => f.includes("of 12"));
-    await a.press("/", ..."client=127.0.0.13", KEY.enter);
+    await a.press("/", "client=127.0.0.13", KEY.enter);
     let f = await a.until((x) => x.includes("1-1 of 1"), "one client");
     expect(f).toContain("127.0.0.13:40003");
-    await a.press("/", ..." rs=127.0.0.2:9001", KEY.enter);
+    await a.press("/", " rs=127.0.0.2:9001", KEY.enter);
     await a.until((x) => x.includes("no entries"), "no match");
     await a.press(KEY.escape);
     f = await a.until((x) => x.includes("1-12 of 12"), "cleared");
@@ -254,7 +254,7 @@ describe("Bench screen", () => {
     );
     await a.until((f) => f.includes('Requests (-n): "x" is not a positive integer'), "the refusal");
     expect(b.started).toHaveLength(0);
-    await a.press(KEY.backspace, ..."200", KEY.down, KEY.down, KEY.right, KEY.enter);
+    await a.press(KEY.backspace, "200", KEY.down, KEY.down, KEY.right, KEY.enter);
     await a.until((f) => f.includes("-n 200 -c 10 -k"), "the running screen");
     expect(b.started).toEqual([
       { url: "http://127.0.0.1:8080/", requests: 200, concurrency: 10, keepAlive: true },
