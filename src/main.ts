@@ -1,14 +1,14 @@
 #!/usr/bin/env bun
+/**
+ * uvs: one entry for every job. `uvs ipvsadm ARGS…` is ipvsadm, and so is `uvs ARGS…` when the
+ * first argument is an option. Global options (`--state FILE`, `--control SOCKET`) come first.
+ */
 import { runBackend } from "./cli/backend.ts";
 import { runBenchCli } from "./cli/bench.ts";
 import { runCheck } from "./cli/check.ts";
 import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
-/**
- * uvs: one entry for every job. `uvs ipvsadm ARGS…` is ipvsadm, and so is `uvs ARGS…` when the
- * first argument is an option. Global options (`--state FILE`) come first.
- */
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
 import { runDaemon } from "./cli/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
@@ -42,9 +42,7 @@ function globals(argv: string[]): { g: Globals; rest: string[] } {
 
 async function backendFor(g: Globals): Promise<DirectorBackend> {
   if (g.state) return openOfflineBackend(g.state);
-  throw new Error(
-    "no running uvs daemon to talk to (give a state snapshot with --state FILE or UVS_STATE=FILE)",
-  );
+  return openDaemonBackend(g.control ?? DEFAULT_CONTROL_SOCKET);
 }
 
 async function ipvsadm(args: string[], g: Globals): Promise<number> {

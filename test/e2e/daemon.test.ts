@@ -92,6 +92,21 @@ describe("uvs run", () => {
     expect(text).toMatch(new RegExp(`real_server 127\\.0\\.0\\.1 ${a.port} \\{\\n\\s+weight 0\\n`));
   });
 
+  test("the uvs command itself (uvs --control S -Ln, UVS_CONTROL=S uvs -a …) talks to the daemon", async () => {
+    const { vip, a, d } = await setup();
+    const ln = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "-Ln"]);
+    expect([ln.exitCode, ln.stderr.toString()]).toEqual([0, ""]);
+    expect(ln.stdout.toString()).toContain(`TCP  127.0.0.1:${vip} rr\n`);
+    const e = Bun.spawnSync(
+      [process.execPath, MAIN, "-e", "-t", `127.0.0.1:${vip}`, "-r", `127.0.0.1:${a.port}`, "-m", "-w", "4"],
+      {
+        env: { ...process.env, UVS_CONTROL: d.control, UVS_STATE: "" },
+      },
+    );
+    expect([e.exitCode, e.stderr.toString()]).toEqual([0, ""]);
+    expect((await snapshot(d)).services[0].destinations.find((x) => x.port === a.port)!.weight).toBe(4);
+  });
+
   test("-Z and --set act on the live table (and are not rules-file configuration)", async () => {
     const { vip, d } = await setup();
     await httpGet(vip);
