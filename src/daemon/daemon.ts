@@ -55,7 +55,7 @@ function proxyRefusal(forward: string, where: string): string | null {
     forward === "tunnel"
       ? "tunnelling (-i / lb_kind TUN)"
       : "direct routing (-g / lb_kind DR, ipvsadm's default)";
-  return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet)`;
+  return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet, not built yet)`;
 }
 
 /**
