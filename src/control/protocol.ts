@@ -4,6 +4,7 @@
  * share these types and nothing else of the daemon.
  */
 import type { DirectorOp, OpResult } from "../director/api.ts";
+import type { SnapHealth } from "../model/snapshot.ts";
 
 export const DEFAULT_CONTROL_SOCKET = "/run/uvs/uvs.sock";
 
@@ -16,6 +17,8 @@ export interface ControlMethods {
   reload: { params: { dryRun?: boolean }; result: { applied: boolean; lines: string[]; errors: string[] } };
   /** Recent daemon events (reloads, CLI changes, errors…), oldest first, after sequence `since`. */
   events: { params: { since?: number }; result: { events: DaemonEvent[] } };
+  /** Every health check: one entry per real server × checker (`uvs health`). */
+  health: { params: Record<string, never>; result: { entries: SnapHealth[] } };
   /** Liveness and identity of the daemon. */
   ping: {
     params: Record<string, never>;

@@ -10,6 +10,7 @@ import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
+import { actedOnByHealth, HealthRunner } from "../health/index.ts";
 import { serviceKey } from "../model/service.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { formatDiagnostic, type RulesConfig } from "../rules/model.ts";
@@ -59,8 +60,8 @@ function proxyRefusal(forward: string, where: string): string | null {
 }
 
 /**
- * What the live table should be, given the intended configuration: health checks (issue 4) will
- * take failed real servers out or set them to weight 0 here. The identity until then.
+ * What the live table should be, given the intended configuration: health checks (issue 4) take
+ * failed real servers out or set them to weight 0 here (HealthRunner.overlay).
  */
 export type LiveOverlay = (intended: RulesConfig) => RulesConfig;
 
@@ -79,6 +80,8 @@ export class Daemon {
     controlErrors: 0,
   };
   plane!: ProxyPlane;
+  /** Health checks: their states make `overlay`; never written back to the rules file. */
+  health!: HealthRunner;
   private config: RulesConfig;
   /** The rules text the running configuration came from (or that we wrote back ourselves). */
   private rulesText = "";
@@ -109,6 +112,7 @@ export class Daemon {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(opts);
     d.plane = new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+    d.startHealth();
     const first = await d.reload(false);
     if (!first.applied && first.errors.length)
       throw new Error(`rules file ${opts.rules} cannot be used:\n${first.errors.join("\n")}`);
@@ -127,6 +131,15 @@ export class Daemon {
     });
     sdNotify(`READY=1\nSTATUS=serving ${d.director.services.size} virtual services\nMAINPID=${process.pid}`);
     return d;
+  }
+
+  /** Health flips change only the live table: overlay(intended), synced on every flip. */
+  private startHealth(): void {
+    this.health = new HealthRunner({
+      onChange: () => void this.syncLive(),
+      log: (level, msg, fields) => this.log(level, msg, fields),
+    });
+    this.overlay = (c) => this.health.overlay(c);
   }
 
   private planeEvent(e: ProxyLogEvent): void {
@@ -182,7 +195,7 @@ export class Daemon {
         rules: this.opts.rules,
       });
     const errors = loaded.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic);
-    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning"))
+    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning" && !actedOnByHealth(x)))
       this.log("warning", formatDiagnostic(w));
     const config = loaded.config;
     if (config)
@@ -223,6 +236,7 @@ export class Daemon {
     this.config = config;
     this.texts = loaded.texts;
     this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
+    this.health.update(config);
     await this.syncLive();
     if (cause !== "start") {
       this.counters.reloads++;
@@ -302,6 +316,7 @@ export class Daemon {
       );
     }
     this.rulesText = files.get(this.opts.rules) ?? this.rulesText;
+    this.health.update(this.config);
     try {
       for (const [file, text] of files) if (text !== readFileIfAny(file)) writeFileAtomic(file, text);
     } catch (e) {
@@ -318,7 +333,9 @@ export class Daemon {
     try {
       switch (req.method) {
         case "snapshot":
-          return stringifyJsonBig(directorToSnapshot(this.director), 0);
+          return stringifyJsonBig({ ...directorToSnapshot(this.director), health: this.health.entries() }, 0);
+        case "health":
+          return { entries: this.health.entries() };
         case "apply":
           return await this.applyOp((req.params as { op: DirectorOp }).op);
         case "reload":
@@ -367,6 +384,7 @@ export class Daemon {
     sdNotify("STOPPING=1");
     this.log("info", "stopping: draining connections", { timeoutMs: this.opts.drainMs });
     for (const t of this.timers) clearInterval(t);
+    this.health.stop();
     this.stopWatch?.();
     this.control?.stop(true);
     this.metricsServer?.stop(true);

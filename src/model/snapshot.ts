@@ -78,6 +78,30 @@ export interface SnapSyncDaemon {
   mcast_ttl: number;
 }
 
+/** The last result of a health check (issue 4). */
+export interface SnapHealthResult {
+  ok: boolean;
+  /** What was tried and what failed: "HTTP GET 127.0.0.1:80/health: status 503, expected 200". */
+  message: string;
+  latencyMs: number;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** One real server × checker of one virtual service. */
+export interface SnapHealth {
+  /** The service key, e.g. "tcp:192.0.2.1:80" or "fwm:7". */
+  service: string;
+  /** "addr:port" of the real server ("[v6]:port" for IPv6). */
+  server: string;
+  /** TCP_CHECK, HTTP_GET, MISC_CHECK, … */
+  checker: string;
+  state: "up" | "down";
+  /** Epoch ms of the last state change (or of the checker's start). */
+  since: number;
+  last: SnapHealthResult | null;
+}
+
 export interface Snapshot {
   schema: string;
   ipvs_info: { version: string; version_code: number; conn_tab_size: number };
@@ -85,6 +109,8 @@ export interface Snapshot {
   sync_daemons: SnapSyncDaemon[];
   services: SnapService[];
   connections: SnapConn[];
+  /** Health checks, when the daemon runs any (optional; absent in older snapshots). */
+  health?: SnapHealth[];
   /** Fields this reader does not know are carried along untouched. */
   [extra: string]: unknown;
 }
@@ -301,6 +327,33 @@ function syncDaemon(v: V, raw: unknown): SnapSyncDaemon {
   };
 }
 
+function healthResult(v: V, raw: unknown): SnapHealthResult | null {
+  if (raw === null || raw === undefined) return null;
+  const o = v.obj(raw);
+  const n = (k: string) => {
+    if (typeof o[k] !== "number" || !Number.isFinite(o[k])) v.at(k).fail("expected a number");
+    return o[k] as number;
+  };
+  return {
+    ok: v.at("ok").bool(o.ok),
+    message: v.at("message").str(o.message),
+    latencyMs: n("latencyMs"),
+    at: n("at"),
+  };
+}
+
+function healthEntry(v: V, raw: unknown): SnapHealth {
+  const o = v.obj(raw);
+  return {
+    service: v.at("service").str(o.service),
+    server: v.at("server").str(o.server),
+    checker: v.at("checker").str(o.checker),
+    state: v.at("state").oneOf(o.state, ["up", "down"] as const),
+    since: v.at("since").int(o.since, 0, Number.MAX_SAFE_INTEGER),
+    last: healthResult(v.at("last"), o.last),
+  };
+}
+
 export function validateSnapshot(raw: unknown): Snapshot {
   const v = new V("snapshot");
   const o = v.obj(raw);
@@ -318,6 +371,7 @@ export function validateSnapshot(raw: unknown): Snapshot {
   const svcV = v.at("services");
   const connV = v.at("connections");
   const syncV = v.at("sync_daemons");
+  const healthV = v.at("health");
   return {
     ...o,
     schema,
@@ -336,6 +390,9 @@ export function validateSnapshot(raw: unknown): Snapshot {
     services: o.services === undefined ? [] : svcV.arr(o.services).map((s, i) => service(svcV.at(i), s)),
     connections:
       o.connections === undefined ? [] : connV.arr(o.connections).map((c, i) => conn(connV.at(i), c)),
+    ...(o.health === undefined
+      ? {}
+      : { health: healthV.arr(o.health).map((h, i) => healthEntry(healthV.at(i), h)) }),
   };
 }
 
