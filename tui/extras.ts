@@ -105,7 +105,12 @@ export function healthStateOf(health: HealthEntry[] | null, svcAddr: string, ser
   if (!health) return "";
   let state = "";
   for (const h of health) {
-    if (h.server !== server || (h.service && !h.service.includes(svcAddr))) continue;
+    // The daemon names services `tcp:127.0.0.1:80` / `fwm:5`; tests and docs `TCP 127.0.0.1:80`.
+    const same =
+      !h.service ||
+      h.service === svcAddr ||
+      (/[: ]$/.test(h.service.slice(0, -svcAddr.length)) && h.service.endsWith(svcAddr));
+    if (h.server !== server || !same) continue;
     if (h.state !== "up") return h.state;
     state = "up";
   }
