@@ -12,6 +12,7 @@ import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
 import { runDaemon } from "./cli/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
+import { runTui } from "./cli/tui.ts";
 import { openDaemonBackend } from "./control/backend.ts";
 import { DEFAULT_CONTROL_SOCKET } from "./control/protocol.ts";
 import type { DirectorBackend } from "./director/api.ts";
@@ -59,7 +60,15 @@ async function ipvsadm(args: string[], g: Globals): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const { g, rest } = globals(argv);
   const [cmd, ...args] = rest;
-  if (cmd === undefined || cmd === "help") {
+  const control = g.control ?? DEFAULT_CONTROL_SOCKET;
+  const tui = (a: string[]) => runTui(g.state ? ["--state", g.state, ...a] : a, control);
+  // Plain `uvs` on a terminal is the TUI; anywhere else it prints the usage.
+  if (cmd === undefined) {
+    if (process.stdout.isTTY && process.stdin.isTTY) return tui([]);
+    process.stdout.write(UVS_HELP);
+    return 0;
+  }
+  if (cmd === "help") {
     process.stdout.write(UVS_HELP);
     return 0;
   }
@@ -85,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
       return runBackend(args);
     case "bench":
       return runBenchCli(args);
+    case "tui":
+      return tui(args);
     case "check":
       return runCheck(args, {
         stdout: (t) => process.stdout.write(t),

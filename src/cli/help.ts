@@ -8,6 +8,8 @@ Usage:
                                       plane, control socket (default /run/uvs/uvs.sock)
   uvs [--state FILE] ipvsadm ARGS…    ipvsadm 1.31, byte for byte, against the daemon (or a snapshot)
   uvs [--state FILE] -OPTION …        the same: a first argument that is an option means ipvsadm
+  uvs [tui]                           the terminal UI (plain uvs on a terminal): services, connections,
+                                      health, bench, events; --state FILE renders a snapshot
   uvs check FILE                      validate a rules file (errors and warnings with positions)
   uvs reload [--dry-run]              reload the daemon's rules file, or print what it would change
   uvs snapshot                        the daemon's state as uvs-state/1 JSON

@@ -43,12 +43,7 @@ function freePort(): number {
 let bin = "";
 beforeAll(async () => {
   if (!TMUX) return;
-  // Until src/main.ts routes `uvs tui`, build an entry that has only `demo` and `tui`.
-  const wired = readFileSync(`${import.meta.dir}/../../src/main.ts`, "utf8").includes("runTui");
-  bin = await buildBinary({
-    entry: wired ? undefined : `${import.meta.dir}/fixtures/tui-entry.ts`,
-    outfile: join(dir, "uvs"),
-  });
+  bin = await buildBinary({ outfile: join(dir, "uvs") });
 }, 120_000);
 
 afterAll(async () => {
