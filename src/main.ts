@@ -6,6 +6,8 @@
 import { runBackend } from "./cli/backend.ts";
 import { runBenchCli } from "./cli/bench.ts";
 import { runCheck } from "./cli/check.ts";
+import { runHealthCli } from "./cli/health.ts";
+import { runImportCli } from "./cli/import.ts";
 import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
@@ -96,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
       return runBenchCli(args);
     case "tui":
       return tui(args);
+    case "health":
+      return runHealthCli(args, control);
+    case "import":
+      return runImportCli(args);
     case "check":
       return runCheck(args, {
         stdout: (t) => process.stdout.write(t),

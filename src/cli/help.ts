@@ -11,6 +11,9 @@ Usage:
   uvs [tui]                           the terminal UI (plain uvs on a terminal): services, connections,
                                       health, bench, events; --state FILE renders a snapshot
   uvs check FILE                      validate a rules file (errors and warnings with positions)
+  uvs health [--json]                 every real server's checkers: state, last result, since when
+  uvs import ldirectord FILE          print the equivalent rules file (keepalived syntax)
+  uvs import ipvsadm < SAVEFILE       the same for ipvsadm's save format
   uvs reload [--dry-run]              reload the daemon's rules file, or print what it would change
   uvs snapshot                        the daemon's state as uvs-state/1 JSON
   uvs simulate --state FILE [--seed N] < ops.jsonl
@@ -28,5 +31,5 @@ Global options (before the command):
   --state FILE      work on the state snapshot FILE instead of the daemon (also UVS_STATE); changing
                     commands write FILE back atomically; a FILE that does not exist starts empty
 
-Not built yet: the packet data plane (DR/TUN), health checks, VRRP and connection sync.
+Not built yet: the packet data plane (DR/TUN), VRRP and connection sync.
 `;
