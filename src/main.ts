@@ -6,11 +6,11 @@
 import { runBackend } from "./cli/backend.ts";
 import { runBenchCli } from "./cli/bench.ts";
 import { runCheck } from "./cli/check.ts";
-import { runHealthCli } from "./cli/health.ts";
-import { runImportCli } from "./cli/import.ts";
 import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
+import { runHealthCli } from "./cli/health.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
+import { runImportCli } from "./cli/import.ts";
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
 import { runDaemon } from "./cli/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
