@@ -10,7 +10,7 @@ import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
-import { actedOnByHealth, HealthRunner } from "../health/index.ts";
+import { HealthRunner } from "../health/index.ts";
 import { serviceKey } from "../model/service.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { formatDiagnostic, type RulesConfig } from "../rules/model.ts";
@@ -195,7 +195,7 @@ export class Daemon {
         rules: this.opts.rules,
       });
     const errors = loaded.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic);
-    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning" && !actedOnByHealth(x)))
+    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning"))
       this.log("warning", formatDiagnostic(w));
     const config = loaded.config;
     if (config)

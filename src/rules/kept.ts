@@ -1,13 +1,49 @@
 /**
- * Statements uvs keeps but does not act on yet: each gets a warning naming it. Checker blocks
- * are also checked against their keyword lists, so a typo inside TCP_CHECK is still an error.
+ * Statements the rules model keeps for other parts of uvs. Those nothing acts on yet get a warning
+ * naming them; the health-check keywords and checker types the health runner (src/health) acts on
+ * do not. Checker blocks are checked against their keyword lists, so a typo inside TCP_CHECK is
+ * still an error.
  */
 import type { Stmt } from "./cst.ts";
 import { CHECKER_KEYWORDS, URL_KEYWORDS, unknownKeyword } from "./keywords.ts";
 import type { CheckerRule } from "./model.ts";
 import { type Ctx, stmtPos, tokPos, wantsBlock } from "./values.ts";
 
+/** Service and real-server keywords the health runner acts on (src/health/runner.ts, overlay.ts). */
+export const HEALTH_KEYWORDS: ReadonlySet<string> = new Set([
+  "delay_loop",
+  "connect_timeout",
+  "retry",
+  "delay_before_retry",
+  "warmup",
+  "inhibit_on_failure",
+  "alpha",
+  "omega",
+  "quorum",
+  "hysteresis",
+  "quorum_up",
+  "quorum_down",
+  "sorry_server",
+  "sorry_server_inhibit",
+  "virtualhost",
+  "notify_up",
+  "notify_down",
+]);
+
+/** Checker types the health runner runs (src/health/registry.ts lists their implementations). */
+export const RUN_CHECKERS: ReadonlySet<string> = new Set([
+  "TCP_CHECK",
+  "HTTP_GET",
+  "SSL_GET",
+  "SMTP_CHECK",
+  "DNS_CHECK",
+  "UDP_CHECK",
+  "PING_CHECK",
+  "MISC_CHECK",
+]);
+
 export function keepStmt(ctx: Ctx, s: Stmt, where: string): Stmt {
+  if (HEALTH_KEYWORDS.has(s.keyword.text)) return s;
   const what = s.block ? `block '${s.keyword.text}'` : `'${s.keyword.text}'`;
   ctx.diags.warn(stmtPos(s), `${what} in ${where} is kept but uvs does not act on it yet`);
   return s;
@@ -36,6 +72,7 @@ export function checkerRule(ctx: Ctx, s: Stmt): CheckerRule | null {
   }
   if ((type === "HTTP_GET" || type === "SSL_GET") && !s.block?.body.some((x) => x.keyword.text === "url"))
     ctx.diags.error(stmtPos(s), `'${type}' needs at least one 'url { path … }' block`);
-  ctx.diags.warn(stmtPos(s), `health checker '${type}' is kept but uvs does not run checkers yet`);
+  if (!RUN_CHECKERS.has(type))
+    ctx.diags.warn(stmtPos(s), `health checker '${type}' is kept but uvs does not run it`);
   return { type, pos: stmtPos(s), stmt: s };
 }

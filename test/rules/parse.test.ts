@@ -211,24 +211,26 @@ describe("errors carry file:line:column", () => {
 });
 
 describe("warnings name what uvs does not act on", () => {
-  test("kept keywords, checkers and blocks each get a warning; the file stays usable", () => {
+  test("kept keywords, checkers and blocks nothing acts on get a warning; health ones do not", () => {
     const text = `global_defs {\n  router_id lb1\n}\nvrrp_instance VI_1 {\n  state MASTER\n}\n${VS(
-      "  delay_loop 5\n  real_server 10.0.0.1 80 {\n    inhibit_on_failure\n    TCP_CHECK {\n      connect_timeout 2\n    }\n  }\n",
+      "  delay_loop 5\n  real_server 10.0.0.1 80 {\n    inhibit_on_failure\n    TCP_CHECK {\n      connect_timeout 2\n    }\n    BFD_CHECK {\n    }\n  }\n  ha_suspend\n",
     )}`;
     const r = parse(text);
     expect(r.config).not.toBeNull();
     expect(lines(warnings(r.diagnostics))).toEqual([
       `${FILE}:1:1: warning: block 'global_defs' is kept but uvs does not act on it yet`,
       `${FILE}:4:1: warning: block 'vrrp_instance' is kept but uvs does not act on it yet`,
-      `${FILE}:11:3: warning: 'delay_loop' in virtual_server is kept but uvs does not act on it yet`,
-      `${FILE}:13:5: warning: 'inhibit_on_failure' in real_server is kept but uvs does not act on it yet`,
-      `${FILE}:14:5: warning: health checker 'TCP_CHECK' is kept but uvs does not run checkers yet`,
+      `${FILE}:17:5: warning: health checker 'BFD_CHECK' is kept but uvs does not run it`,
+      `${FILE}:20:3: warning: 'ha_suspend' in virtual_server is kept but uvs does not act on it yet`,
     ]);
     expect(r.config!.blocks.map((b) => b.keyword.text)).toEqual(["global_defs", "vrrp_instance"]);
     const d = r.config!.services[0].dests[0];
-    expect(d.checkers.map((c) => [c.type, c.pos.line])).toEqual([["TCP_CHECK", 14]]);
+    expect(d.checkers.map((c) => [c.type, c.pos.line])).toEqual([
+      ["TCP_CHECK", 14],
+      ["BFD_CHECK", 17],
+    ]);
     expect(d.kept.map((s) => s.keyword.text)).toEqual(["inhibit_on_failure"]);
-    expect(r.config!.services[0].kept.map((s) => s.keyword.text)).toEqual(["delay_loop"]);
+    expect(r.config!.services[0].kept.map((s) => s.keyword.text)).toEqual(["delay_loop", "ha_suspend"]);
   });
 
   test("keepalived's defaults are warnings", () => {
