@@ -44,13 +44,19 @@ export function defaultBenchUrl(snap: Snapshot | null): string {
 export function App(p: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
-  const snap = useSnapshot(p.source, p.refreshMs ?? 250, p.now);
+  const wantConns = useRef(p.initialScreen === "connections");
+  const snap = useSnapshot(p.source, p.refreshMs ?? 250, p.now, () => wantConns.current);
   const ev = useEvents(p.source, p.eventsMs ?? 500);
   const health = useMemo(() => healthOf(snap.snapshot), [snap.snapshot]);
   const vrrp = useMemo(() => vrrpOf(snap.snapshot), [snap.snapshot]);
   const visible = SCREENS.filter((s) => (s.id === "health" ? health : s.id === "ha" ? vrrp : true));
   const [screen, setScreen] = useState<ScreenId>(p.initialScreen ?? "services");
   const current = visible.some((s) => s.id === screen) ? screen : "services";
+  if (wantConns.current !== (current === "connections")) {
+    // Fetch the entries only while they are on screen; on arrival, refresh at once.
+    wantConns.current = current === "connections";
+    if (wantConns.current) queueMicrotask(() => snap.refresh());
+  }
   const [help, setHelp] = useState(false);
   const [captures, setCaptures] = useState<Partial<Record<ScreenId, boolean>>>({});
   const capturing = Object.values(captures).some(Boolean);

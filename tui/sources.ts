@@ -31,7 +31,8 @@ export function daemonSource(path: string): DataSource {
   };
   return {
     label: `daemon ${path}`,
-    snapshot: () => call(async (c) => parseSnapshot(await c.call("snapshot", {}))),
+    snapshot: (opts) =>
+      call(async (c) => parseSnapshot(await c.call("snapshot", { connections: opts?.connections ?? true }))),
     events: (since) => call(async (c) => (await c.call("events", { since })).events),
     ipvsadm: (argv) =>
       runIpvsadm(argv, { argv0: "ipvsadm", readStdin: noStdin, openBackend: () => openDaemonBackend(path) }),

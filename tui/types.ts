@@ -15,7 +15,8 @@ export interface CommandResult {
 export interface DataSource {
   /** Shown in the header, e.g. `daemon /run/uvs/uvs.sock` or `state /tmp/s.json`. */
   label: string;
-  snapshot(): Promise<Snapshot>;
+  /** `connections: false`: the tables only, without the (possibly huge) connection entries. */
+  snapshot(opts?: { connections?: boolean }): Promise<Snapshot>;
   /** The daemon's event log after sequence `since`; null when the source has none (--state). */
   events: ((since: number) => Promise<TuiEvent[]>) | null;
   /** Run one ipvsadm command line against the director (as `uvs ipvsadm ARGV…`). */

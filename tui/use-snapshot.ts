@@ -42,6 +42,8 @@ export function useSnapshot(
   source: DataSource,
   intervalMs = 250,
   now: () => number = Date.now,
+  /** Whether the current screen shows connection entries (otherwise they are not fetched). */
+  wantConnections: () => boolean = () => true,
 ): SnapshotState & { refresh(): void } {
   const [state, setState] = useState<SnapshotState>({
     snapshot: null,
@@ -70,7 +72,7 @@ export function useSnapshot(
     c.busy = true;
     const started = performance.now();
     try {
-      const snapshot = await source.snapshot();
+      const snapshot = await source.snapshot({ connections: wantConnections() });
       if (c.stopped) return;
       const rows = serviceRows(snapshot);
       const t = now();

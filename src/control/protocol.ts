@@ -10,7 +10,7 @@ export const DEFAULT_CONTROL_SOCKET = "/run/uvs/uvs.sock";
 
 export interface ControlMethods {
   /** The whole state as a uvs-state/1 snapshot (JSON text, 64-bit numbers exact). */
-  snapshot: { params: Record<string, never>; result: string };
+  snapshot: { params: { connections?: boolean }; result: string };
   /** One Director API operation, as ipvsadm sends one netlink request. */
   apply: { params: { op: DirectorOp }; result: OpResult };
   /** Re-read the rules file now (as SIGHUP); with dryRun only the plan is returned. */

@@ -333,7 +333,15 @@ export class Daemon {
     try {
       switch (req.method) {
         case "snapshot":
-          return stringifyJsonBig({ ...directorToSnapshot(this.director), health: this.health.entries() }, 0);
+          return stringifyJsonBig(
+            {
+              ...directorToSnapshot(this.director, {
+                connections: (req.params as { connections?: boolean }).connections,
+              }),
+              health: this.health.entries(),
+            },
+            0,
+          );
         case "health":
           return { entries: this.health.entries() };
         case "apply":

@@ -256,8 +256,11 @@ function snapConns(d: Director): SnapConn[] {
   return out;
 }
 
-/** The whole state as a `uvs-state/1` snapshot. */
-export function directorToSnapshot(d: Director): Snapshot {
+/**
+ * The whole state as a `uvs-state/1` snapshot. `connections: false` leaves the connection entries
+ * out (a client that shows only the tables need not fetch and parse 100,000 of them).
+ */
+export function directorToSnapshot(d: Director, opts: { connections?: boolean } = {}): Snapshot {
   const [ma, mi, pa] = d.info.version.split(".").map(Number);
   return {
     ...d.extras,
@@ -278,6 +281,6 @@ export function directorToSnapshot(d: Director): Snapshot {
       mcast_ttl: x.ttl ?? 1,
     })),
     services: [...d.services.values()].map(snapService),
-    connections: snapConns(d),
+    connections: opts.connections === false ? [] : snapConns(d),
   };
 }

@@ -101,6 +101,8 @@ export function bigSnapshot(nsvc: number, ndest: number, nconn: number): Snapsho
 export interface FakeSource extends DataSource {
   /** every ipvsadm argv the TUI ran */
   commands: string[][];
+  /** `connections` of every snapshot request, in order */
+  wanted: boolean[];
   pushEvents(...e: TuiEvent[]): void;
 }
 
@@ -112,10 +114,17 @@ export function memorySource(
   const backend = createMemoryBackend(snap);
   const log = opts.events === null ? null : [...(opts.events ?? [])];
   const commands: string[][] = [];
+  const wanted: boolean[] = [];
   return {
     label: "daemon /tmp/fake.sock",
     commands,
-    snapshot: async () => ({ ...(await backend.snapshot()), ...(opts.extra ?? {}) }),
+    wanted,
+    snapshot: async (o) => {
+      const want = o?.connections ?? true;
+      wanted.push(want);
+      const snap = await backend.snapshot();
+      return { ...snap, ...(want ? {} : { connections: [] }), ...(opts.extra ?? {}) };
+    },
     events: log ? async (since) => log.filter((e) => e.seq > since) : null,
     pushEvents: (...e) => log?.push(...e),
     ipvsadm: (argv) => {

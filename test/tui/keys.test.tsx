@@ -44,6 +44,25 @@ describe("global keys", () => {
     await a.until(ready, "Services after three Shift-Tabs");
   });
 
+  test("connection entries are fetched only while the Connections screen shows them", async () => {
+    const src = memorySource(smallSnapshot());
+    const a = renderApp({ source: src });
+    await a.until(ready);
+    expect(src.wanted.length).toBeGreaterThan(0);
+    expect(src.wanted.every((w) => w === false)).toBe(true);
+    await a.press("2");
+    await a.until(
+      (f) => f.includes("IPVS connection entries") && /ESTABLISHED|SYN_RECV|TIME_WAIT|UDP/.test(f),
+      "entries",
+    );
+    expect(src.wanted.at(-1)).toBe(true);
+    await a.press("1");
+    await a.until(ready, "Services again");
+    const n = src.wanted.length;
+    await a.until(() => src.wanted.length > n, "another refresh");
+    expect(src.wanted.at(-1)).toBe(false);
+  });
+
   test("? shows help for the current screen; ? or Esc closes it", async () => {
     const a = renderApp({ source: memorySource(smallSnapshot()) });
     await a.until(ready);
