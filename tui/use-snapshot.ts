@@ -52,6 +52,9 @@ export function useSnapshot(
     error: null,
     updatedAt: null,
   });
+  // The latest predicate, read at fetch time (a new closure each render must not restart polling).
+  const want = useRef(wantConnections);
+  want.current = wantConnections;
   const ctl = useRef({
     timer: null as Timer | null,
     busy: false,
@@ -72,7 +75,7 @@ export function useSnapshot(
     c.busy = true;
     const started = performance.now();
     try {
-      const snapshot = await source.snapshot({ connections: wantConnections() });
+      const snapshot = await source.snapshot({ connections: want.current() });
       if (c.stopped) return;
       const rows = serviceRows(snapshot);
       const t = now();
