@@ -215,8 +215,9 @@ describe("Services screen", () => {
     const a = renderApp({ source: memorySource(smallSnapshot()) }, 120, 30);
     await a.until(ready);
     await a.press(KEY.down, "c");
+    // The entries are fetched once the Connections screen is up: wait for them, not just the filter.
     const f = await a.until(
-      (x) => x.includes("filter: svc=127.0.0.1:8080 rs=127.0.0.2:9001"),
+      (x) => x.includes("filter: svc=127.0.0.1:8080 rs=127.0.0.2:9001") && x.includes("(of 12)"),
       "filtered list",
     );
     expect(f).toContain("of 8 (of 12)");
