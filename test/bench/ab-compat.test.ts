@@ -69,11 +69,15 @@ function compare(abText: string, uvsText: string): void {
     const l = label(a[i]);
     if (EXACT.includes(l)) expect(`${l} ${value(u[i])}`).toBe(`${l} ${value(a[i])}`);
     else if (/^(Connect|Processing|Waiting|Total):/.test(l)) {
-      // min mean sd median max, ms: both runs on loopback stay within a few ms
+      // min mean sd median max, ms: both runs on loopback stay within a few ms; the spread and
+      // the maximum follow one scheduling hiccup of a shared machine, so they get more room.
       const an = value(a[i]).split(/\s+/).map(Number);
       const un = value(u[i]).split(/\s+/).map(Number);
       expect(un.length).toBe(an.length);
-      for (let k = 0; k < an.length; k++) expect(Math.abs(un[k] - an[k])).toBeLessThanOrEqual(25);
+      for (let k = 0; k < an.length; k++) {
+        const room = k === 2 || k === an.length - 1 ? 250 : 25;
+        expect(Math.abs(un[k] - an[k])).toBeLessThanOrEqual(room);
+      }
     } else if (l === "Requests per second:") {
       const ar = Number.parseFloat(value(a[i]));
       const ur = Number.parseFloat(value(u[i]));
