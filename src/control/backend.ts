@@ -10,5 +10,6 @@ export async function openDaemonBackend(path: string): Promise<DirectorBackend> 
     apply: (op) => c.call("apply", { op }),
     // The daemon writes accepted changes back to its rules file itself.
     commit: async () => {},
+    close: () => c.close(),
   };
 }

@@ -65,4 +65,6 @@ export interface DirectorBackend {
   apply(op: DirectorOp): Promise<OpResult>;
   /** Persist what changed (offline: atomic write of the snapshot file). */
   commit(): Promise<void>;
+  /** Release what the backend holds (the daemon connection); ipvsadm calls it when it is done. */
+  close?(): void;
 }

@@ -61,6 +61,12 @@ class Session {
     return this.backendP;
   }
 
+  /** Let go of the backend (a daemon connection) if one was opened. */
+  async release(): Promise<void> {
+    const b = await this.backendP?.catch(() => null);
+    b?.close?.();
+  }
+
   private async open(): Promise<DirectorBackend> {
     try {
       const b = await this.io.openBackend();
@@ -155,5 +161,6 @@ export async function runIpvsadm(args: string[], io: IpvsadmIo): Promise<Ipvsadm
       code = 1;
     }
   }
+  await s.release();
   return { stdout: s.stdout, stderr: s.stderr, code };
 }
