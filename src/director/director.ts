@@ -159,14 +159,4 @@ export class Director {
         this.trash.delete(d);
     }
   }
-
-  /** A fresh estimator, started at the current counters. */
-  newEstimator(): RateEstimator {
-    return new RateEstimator();
-  }
-
-  /** Destination lookup inside a service by address and port. */
-  findDest(svc: Service, addr: IpAddr, port: number): Dest | undefined {
-    return svc.findDest(addr, port);
-  }
 }
