@@ -6,9 +6,8 @@
 
 import { Timeouts } from "../conntrack/states.ts";
 import { ConnTable } from "../conntrack/table.ts";
-import type { IpAddr } from "../model/addr.ts";
 import type { Dest } from "../model/dest.ts";
-import { EST_INTERVAL_MS, RateEstimator } from "../model/rate.ts";
+import { EST_INTERVAL_MS } from "../model/rate.ts";
 import { type Service, type ServiceId, serviceKey } from "../model/service.ts";
 import type { DirectorOp, OpResult, SyncDaemonConfig } from "./api.ts";
 import {
