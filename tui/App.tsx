@@ -4,6 +4,7 @@
  */
 import { Box, useApp, useInput } from "ink";
 import { useCallback, useMemo, useRef, useState } from "react";
+import { versionLine } from "../src/cli/ipvsadm/format.ts";
 import type { Snapshot } from "../src/model/snapshot.ts";
 import { BenchScreen } from "./BenchScreen.tsx";
 import { ConnectionsScreen } from "./ConnectionsScreen.tsx";
@@ -14,7 +15,9 @@ import { HaScreen } from "./HaScreen.tsx";
 import { Header } from "./Header.tsx";
 import { HealthScreen } from "./HealthScreen.tsx";
 import { HelpScreen } from "./HelpScreen.tsx";
+import { KeyFrames } from "./KeyFrames.tsx";
 import { FORM_KEYS, GLOBAL_KEYS, SCREEN_KEYS, SCREENS, type ScreenId } from "./keys.ts";
+import { Opaque } from "./opaque.ts";
 import { ServicesScreen } from "./ServicesScreen.tsx";
 import { type Status, StatusLine } from "./StatusLine.tsx";
 import type { BenchRunner, DataSource } from "./types.ts";
@@ -49,6 +52,11 @@ export function App(p: AppProps) {
   const ev = useEvents(p.source, p.eventsMs ?? 500);
   const health = useMemo(() => healthOf(snap.snapshot), [snap.snapshot]);
   const vrrp = useMemo(() => vrrpOf(snap.snapshot), [snap.snapshot]);
+  const connections = useMemo(() => new Opaque(snap.snapshot?.connections ?? []), [snap.snapshot]);
+  const version = useMemo(
+    () => (snap.snapshot ? versionLine(snap.snapshot).trimEnd() : null),
+    [snap.snapshot],
+  );
   const visible = SCREENS.filter((s) => (s.id === "health" ? health : s.id === "ha" ? vrrp : true));
   const [screen, setScreen] = useState<ScreenId>(p.initialScreen ?? "services");
   const current = visible.some((s) => s.id === screen) ? screen : "services";
@@ -124,7 +132,7 @@ export function App(p: AppProps) {
           active={on("services")}
           width={columns}
           height={bodyH}
-          snapshot={snap.snapshot}
+          versionLine={version}
           rows={snap.rows}
           history={snap.history}
           health={health}
@@ -140,7 +148,7 @@ export function App(p: AppProps) {
           active={on("connections")}
           width={columns}
           height={bodyH}
-          connections={snap.snapshot?.connections ?? []}
+          connections={connections}
           filter={connFilter}
           onFilter={setConnFilter}
           onCapture={captureOf.connections}
@@ -170,6 +178,7 @@ export function App(p: AppProps) {
       </Box>
       <StatusLine status={status} width={columns} />
       <Footer keys={keys} always={capturing ? [] : GLOBAL_KEYS} width={columns} />
+      <KeyFrames />
     </Box>
   );
 }

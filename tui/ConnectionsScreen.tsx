@@ -7,6 +7,7 @@ import TextInput from "ink-text-input";
 import { memo, useEffect, useMemo, useState } from "react";
 import type { SnapConn } from "../src/model/snapshot.ts";
 import { CONN_TITLE, connText, filterConnections, parseConnFilter } from "./conn-filter.ts";
+import { Opaque } from "./opaque.ts";
 import { useLatestInput } from "./use-latest-input.ts";
 import { fit } from "./window.ts";
 
@@ -14,7 +15,7 @@ export interface ConnectionsScreenProps {
   active: boolean;
   width: number;
   height: number;
-  connections: readonly SnapConn[];
+  connections: Opaque<readonly SnapConn[]>;
   /** set from outside (Services screen `c`); the user edits it with `/` */
   filter: string;
   onFilter(text: string): void;
@@ -22,19 +23,21 @@ export interface ConnectionsScreenProps {
 }
 
 export interface ConnectionsTableProps {
-  connections: readonly SnapConn[];
+  connections: Opaque<readonly SnapConn[]>;
   /** indices into connections; null: all of them */
-  shown: Uint32Array | null;
+  shown: Opaque<Uint32Array | null>;
   top: number;
   height: number;
   width: number;
 }
 
 export const ConnectionsTable = memo(function ConnectionsTable(p: ConnectionsTableProps) {
-  const n = p.shown ? p.shown.length : p.connections.length;
+  const conns = p.connections.value;
+  const shown = p.shown.value;
+  const n = shown ? shown.length : conns.length;
   const lines: string[] = [];
   for (let i = p.top; i < Math.min(n, p.top + p.height); i++)
-    lines.push(connText(p.connections[p.shown ? p.shown[i] : i]));
+    lines.push(connText(conns[shown ? shown[i] : i]));
   return (
     <Box flexDirection="column">
       <Text bold>{fit(CONN_TITLE, p.width)}</Text>
@@ -53,11 +56,13 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const parsed = useMemo(() => parseConnFilter(p.filter), [p.filter]);
   // Recomputed when a new snapshot arrives (≤ 4 Hz) or the filter changes, not on scrolling.
-  const shown = useMemo(
-    () => (p.active ? filterConnections(p.connections, parsed) : null),
-    [p.connections, parsed, p.active],
+  const conns = p.connections.value;
+  const shownBox = useMemo(
+    () => new Opaque(p.active ? filterConnections(conns, parsed) : null),
+    [conns, parsed, p.active],
   );
-  const n = shown ? shown.length : p.connections.length;
+  const shown = shownBox.value;
+  const n = shown ? shown.length : conns.length;
   const bodyH = Math.max(1, p.height - 2);
   const maxTop = Math.max(0, n - bodyH);
   const shownTop = Math.min(top, maxTop);
@@ -92,7 +97,7 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
   const count =
     n === 0
       ? "no entries"
-      : `${shownTop + 1}-${Math.min(n, shownTop + bodyH)} of ${n}${shown ? ` (of ${p.connections.length})` : ""}`;
+      : `${shownTop + 1}-${Math.min(n, shownTop + bodyH)} of ${n}${shown ? ` (of ${conns.length})` : ""}`;
   const bad = parsed.errors.length ? `  not understood: ${parsed.errors.join(" ")}` : "";
   return (
     <Box flexDirection="column" height={p.height}>
@@ -112,7 +117,7 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
       )}
       <ConnectionsTable
         connections={p.connections}
-        shown={shown}
+        shown={shownBox}
         top={shownTop}
         height={bodyH}
         width={p.width}

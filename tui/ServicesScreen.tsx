@@ -1,8 +1,6 @@
 /** The Services screen: the ipvsadm table and the changes made from it (weight, quiesce, add, delete, zero). */
 import { Box, Text } from "ink";
 import { useEffect, useRef, useState } from "react";
-import { versionLine } from "../src/cli/ipvsadm/format.ts";
-import type { Snapshot } from "../src/model/snapshot.ts";
 import {
   addServerForm,
   addServiceForm,
@@ -16,6 +14,7 @@ import {
 import { filterFor } from "./conn-filter.ts";
 import type { HealthEntry } from "./extras.ts";
 import { Form } from "./Form.tsx";
+import type { Opaque } from "./opaque.ts";
 import { ServicesTable } from "./ServicesTable.tsx";
 import type { Status } from "./StatusLine.tsx";
 import { destKey, SERVICE_VIEWS, type ServiceRow, type ServiceView } from "./service-rows.ts";
@@ -27,8 +26,9 @@ export interface ServicesScreenProps {
   active: boolean;
   width: number;
   height: number;
-  snapshot: Snapshot | null;
-  rows: readonly ServiceRow[];
+  /** ipvsadm's version line of the snapshot; null before the first one */
+  versionLine: string | null;
+  rows: Opaque<readonly ServiceRow[]>;
   history: ReadonlyMap<string, number[]>;
   health: HealthEntry[] | null;
   /** run one ipvsadm command line against the director, then refresh */
@@ -40,7 +40,7 @@ export interface ServicesScreenProps {
 
 type Modal = { kind: "form"; spec: FormSpec } | { kind: "confirm"; question: string; argv: string[] } | null;
 
-const rowKey = (r: ServiceRow) => (r.dest ? destKey(r) : r.svcRule);
+const rowKey = (r: ServiceRow) => (r.line ? destKey(r) : r.svcRule);
 
 /** Where the row `key` is now: usually where it was, else searched outward (tables change little). */
 function findRow(rows: readonly ServiceRow[], key: string, near: number): number {
@@ -64,18 +64,19 @@ export function ServicesScreen(p: ServicesScreenProps) {
   /** weights before a quiesce, so x can restore them */
   const remembered = useRef(new Map<string, number>());
 
-  const selected = clampIndex(findRow(p.rows, selKey.key, selKey.idx), p.rows.length);
-  const row: ServiceRow | undefined = p.rows[selected];
+  const rows = p.rows.value;
+  const selected = clampIndex(findRow(rows, selKey.key, selKey.idx), rows.length);
+  const row: ServiceRow | undefined = rows[selected];
   const bodyH = Math.max(1, p.height - 3);
-  const shownTop = scrollTop(top, selected, bodyH, p.rows.length);
+  const shownTop = scrollTop(top, selected, bodyH, rows.length);
 
   useEffect(() => p.onCapture(modal !== null), [modal, p.onCapture]);
 
   const select = (i: number) => {
-    const idx = clampIndex(i, p.rows.length);
-    const r = p.rows[idx];
+    const idx = clampIndex(i, rows.length);
+    const r = rows[idx];
     setSelKey({ key: r ? rowKey(r) : "", idx });
-    setTop(scrollTop(shownTop, idx, bodyH, p.rows.length));
+    setTop(scrollTop(shownTop, idx, bodyH, rows.length));
   };
 
   const apply = async (argv: string[], done: string, keepFormOnError: boolean) => {
@@ -140,7 +141,7 @@ export function ServicesScreen(p: ServicesScreenProps) {
       else if (key.pageUp) select(selected - bodyH);
       else if (key.pageDown) select(selected + bodyH);
       else if (input === "g" || key.home) select(0);
-      else if (input === "G" || key.end) select(p.rows.length - 1);
+      else if (input === "G" || key.end) select(rows.length - 1);
       else if (input === "v")
         setView(SERVICE_VIEWS[(SERVICE_VIEWS.indexOf(view) + 1) % SERVICE_VIEWS.length]);
       else if (input === "s") setView(view === "stats" ? "default" : "stats");
@@ -190,7 +191,7 @@ export function ServicesScreen(p: ServicesScreenProps) {
           width={p.width}
           history={p.history}
           health={p.health}
-          versionLine={p.snapshot ? versionLine(p.snapshot).trimEnd() : "waiting for the first snapshot…"}
+          versionLine={p.versionLine ?? "waiting for the first snapshot…"}
         />
       )}
       {modal?.kind === "confirm" ? (

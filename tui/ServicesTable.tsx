@@ -6,11 +6,12 @@ import { getSymbol } from "@pppp606/ink-chart";
 import { Box, Text } from "ink";
 import { memo } from "react";
 import { type HealthEntry, healthStateOf } from "./extras.ts";
+import type { Opaque } from "./opaque.ts";
 import { destKey, rowTexts, type ServiceRow, type ServiceView, viewTitle } from "./service-rows.ts";
 import { fit } from "./window.ts";
 
 export interface ServicesTableProps {
-  rows: readonly ServiceRow[];
+  rows: Opaque<readonly ServiceRow[]>;
   view: ServiceView;
   selected: number;
   top: number;
@@ -59,7 +60,8 @@ export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) 
   const showSpark = sparkW >= SPARK_MIN;
   const textW = showSpark ? LINE_W[p.view] : p.width - 2;
   const [t1, t2] = viewTitle(p.view);
-  const texts = rowTexts(p.rows, p.top, p.top + p.height, p.view);
+  const rows = p.rows.value;
+  const texts = rowTexts(rows, p.top, p.top + p.height, p.view);
   return (
     <Box flexDirection="column">
       <Text dimColor>{fit(p.versionLine, p.width)}</Text>
@@ -70,10 +72,10 @@ export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) 
           p.width,
         )}
       </Text>
-      {p.rows.length === 0 ? <Text dimColor> (no virtual services — a: add one)</Text> : null}
+      {rows.length === 0 ? <Text dimColor> (no virtual services — a: add one)</Text> : null}
       {texts.map((text, i) => {
         const idx = p.top + i;
-        const r = p.rows[idx];
+        const r = rows[idx];
         const sel = idx === p.selected;
         const mark = MARK[markOf(r, p.health)];
         // One text node per row: nested Text is laid out once, a Box of Texts per row is not.
@@ -83,10 +85,10 @@ export const ServicesTable = memo(function ServicesTable(p: ServicesTableProps) 
               {sel ? ">" : " "}
             </Text>
             <Text color={mark.color}>{mark.ch}</Text>
-            <Text inverse={sel} bold={!r.dest}>
+            <Text inverse={sel} bold={r.line === 0}>
               {fit(text, textW)}
             </Text>
-            {showSpark && r.dest ? (
+            {showSpark && r.line > 0 ? (
               <Text color="cyan"> {sparkText(p.history.get(destKey(r)) ?? [], sparkW)}</Text>
             ) : null}
           </Text>

@@ -4,7 +4,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Snapshot } from "../src/model/snapshot.ts";
-import { destKey, type ServiceRow, serviceRows } from "./service-rows.ts";
+import { Opaque } from "./opaque.ts";
+import { type ServiceRow, serviceRows } from "./service-rows.ts";
 import type { DataSource } from "./types.ts";
 
 /** Samples kept per real server (one a second). */
@@ -13,7 +14,8 @@ const SAMPLE_MS = 1000;
 
 export interface SnapshotState {
   snapshot: Snapshot | null;
-  rows: ServiceRow[];
+  /** the Services table's rows (opaque: see opaque.ts) */
+  rows: Opaque<readonly ServiceRow[]>;
   /** CPS samples per real server, oldest first (keys: destKey) */
   history: ReadonlyMap<string, number[]>;
   error: string | null;
@@ -28,10 +30,10 @@ export function addSample(
 ): Map<string, number[]> {
   const next = new Map<string, number[]>();
   for (const r of rows) {
-    if (!r.dest) continue;
-    const k = destKey(r);
+    if (r.line === 0) continue;
+    const k = r.key;
     const h = prev.get(k) ?? [];
-    h.push(Number(r.dest.rates.cps));
+    h.push(r.cps);
     if (h.length > HISTORY_LEN) h.shift();
     next.set(k, h);
   }
@@ -47,7 +49,7 @@ export function useSnapshot(
 ): SnapshotState & { refresh(): void } {
   const [state, setState] = useState<SnapshotState>({
     snapshot: null,
-    rows: [],
+    rows: new Opaque([]),
     history: new Map(),
     error: null,
     updatedAt: null,
@@ -61,6 +63,8 @@ export function useSnapshot(
     again: false,
     stopped: false,
     lastSample: 0,
+    /** the last rows: the next snapshot's rows reuse their order and names */
+    rows: undefined as ServiceRow[] | undefined,
   });
 
   const tick = useCallback(async () => {
@@ -77,13 +81,14 @@ export function useSnapshot(
     try {
       const snapshot = await source.snapshot({ connections: want.current() });
       if (c.stopped) return;
-      const rows = serviceRows(snapshot);
+      const rows = serviceRows(snapshot, c.rows);
+      c.rows = rows;
       const t = now();
       const sample = t - c.lastSample >= SAMPLE_MS;
       if (sample) c.lastSample = t;
       setState((s) => ({
         snapshot,
-        rows,
+        rows: new Opaque(rows),
         history: sample ? addSample(s.history, rows) : s.history,
         error: null,
         updatedAt: t,
