@@ -41,9 +41,12 @@ function reportLines(text: string): string[] {
   return out;
 }
 
-/** The label of a line: up to its first colon, or the leading text of a table row. */
+/**
+ * The label of a line: up to its first colon, or the shape of a table row with its numbers (and
+ * the padding before them, which depends on how many digits a time has) folded to "#".
+ */
 const label = (l: string): string =>
-  l.includes(":") ? l.slice(0, l.indexOf(":") + 1) : l.replace(/[\d.]+/g, "#");
+  l.includes(":") ? l.slice(0, l.indexOf(":") + 1) : l.replace(/ *[\d.]+/g, " #");
 const value = (l: string): string => (l.includes(":") ? l.slice(l.indexOf(":") + 1).trim() : l);
 const EXACT = [
   "Server Software:",
