@@ -39,6 +39,7 @@ const { serviceRows } = sr;
 const { addSample } = us;
 const { TerminalSizeContext } = ts;
 
+/** issue 6 §3: a frame takes ≤ 50 ms — checked on each row's 95th percentile */
 const BUDGET_MS = 50;
 const N = Number(process.env.N ?? 25);
 
@@ -105,16 +106,17 @@ class FakeStdin extends EventEmitter {
   unref() {}
 }
 
+/** Prints a row; returns its p95 (Infinity when no frame came). */
 function stats(name: string, ms: number[]) {
   if (ms.length === 0) {
-    console.log(`${name.padEnd(44)} no samples`);
-    return 0;
+    console.log(`${name.padEnd(44)} no samples  OVER BUDGET`);
+    return Number.POSITIVE_INFINITY;
   }
   const s = [...ms].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
   const line = `${name.padEnd(44)} median ${q(0.5).toFixed(2).padStart(6)} ms  p95 ${q(0.95).toFixed(2).padStart(6)} ms  max ${s[s.length - 1].toFixed(2).padStart(6)} ms`;
-  console.log(`${line}${s[s.length - 1] > BUDGET_MS ? "  OVER BUDGET" : ""}`);
-  return s[s.length - 1];
+  console.log(`${line}${q(0.95) > BUDGET_MS ? "  OVER BUDGET" : ""}`);
+  return q(0.95);
 }
 
 function time(f: () => void): number {
@@ -144,7 +146,10 @@ const POOL = Array.from({ length: 8 }, (_, k) => {
   return services;
 });
 let pollCount = 0;
+/** when each poll was answered */
+const pollTimes: number[] = [];
 const fresh = (connections: boolean): Snapshot => {
+  pollTimes.push(performance.now());
   if (connections) for (const c of snap.connections) c.expires = (c.expires + 899) % 900;
   return {
     ...snap,
@@ -236,15 +241,17 @@ for (const [columns, rowsN] of SIZES) {
   const polls = async (name: string) => {
     stdout.snapshotFrames = [];
     const frames0 = stdout.frames;
-    const polls0 = pollCount;
+    const polls0 = pollTimes.length;
     const t = performance.now();
     polling = true;
     await Bun.sleep(N * 260);
     polling = false;
-    const per = (n: number) => ((n * 1000) / (performance.now() - t)).toFixed(2);
+    const secs = (performance.now() - t) / 1000;
     worst = Math.max(worst, stats(name, stdout.snapshotFrames));
+    const at = pollTimes.slice(polls0);
+    const gaps = at.slice(1).map((x, i) => x - at[i]);
     console.log(
-      `${"  snapshots / frames per second".padEnd(44)} ${per(pollCount - polls0)} / ${per(stdout.frames - frames0)}`,
+      `${"  refresh, no keys".padEnd(44)} a snapshot every ${Math.min(...gaps).toFixed(0)}–${Math.max(...gaps).toFixed(0)} ms, ${((stdout.frames - frames0) / secs).toFixed(2)} frames/s`,
     );
   };
   await polls("Services: new snapshot (fetched → frame)");
@@ -267,5 +274,5 @@ for (const [columns, rowsN] of SIZES) {
   app.unmount();
 }
 console.log(
-  `\nworst frame ${worst.toFixed(2)} ms (budget ${BUDGET_MS} ms): ${worst <= BUDGET_MS ? "OK" : "OVER"}`,
+  `\nworst p95 ${worst.toFixed(2)} ms (budget ${BUDGET_MS} ms): ${worst <= BUDGET_MS ? "OK" : "OVER"}`,
 );

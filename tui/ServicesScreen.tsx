@@ -44,6 +44,8 @@ const rowKey = (r: ServiceRow) => (r.line ? destKey(r) : r.svcRule);
 
 /** Where the row `key` is now: usually where it was, else searched outward (tables change little). */
 function findRow(rows: readonly ServiceRow[], key: string, near: number): number {
+  // Nothing selected yet: the position is all there is (a search for "" would visit every row).
+  if (!key) return near;
   for (let d = 0; d < rows.length; d++) {
     const a = near - d;
     const b = near + d;
