@@ -208,7 +208,7 @@ for (const [columns, rowsN] of SIZES) {
       // biome-ignore lint/suspicious/noExplicitAny: fake streams
       stdin: stdin as any,
       maxFps: 4,
-      incrementalRendering: true,
+      incrementalRendering: false,
       exitOnCtrlC: false,
       patchConsole: false,
     },

@@ -83,7 +83,9 @@ export async function runTui(args: string[], control: string): Promise<number> {
   const app = render(createElement(App, { source, bench, refreshMs: o.refreshMs }), {
     exitOnCtrlC: true,
     maxFps: 4,
-    incrementalRendering: true,
+    // Ink's incremental mode rewrites only the lines it thinks changed; after the first data
+    // arrived it left stale lines on screen (seen in tmux at 100×24). Whole frames are correct.
+    incrementalRendering: false,
   });
   const stop = () => app.unmount();
   process.once("SIGTERM", stop);

@@ -80,6 +80,12 @@ test.skipIf(!TMUX)(
     await until((s) => s.includes(`127.0.0.1:${a}`) && s.includes(`127.0.0.1:${b}`), "the services table");
     expect(screen()).toContain(`TCP  127.0.0.1:${vip} rr`);
     expect(screen()).toContain("? help");
+    // The whole screen is one frame: no line of an earlier frame left behind (Ink's incremental
+    // mode once left the first header and the empty-table hint on screen).
+    const lines = screen().split("\n");
+    expect(lines.filter((l) => l.startsWith("uvs  1 Services")).length).toBe(1);
+    expect(screen()).not.toContain("no virtual services");
+    expect(lines).toContain("  Prot LocalAddress:Port Scheduler Flags");
 
     // Traffic through the VIP shows up on the Connections screen.
     for (let i = 0; i < 4; i++) await (await fetch(`http://127.0.0.1:${vip}/`)).text();

@@ -201,7 +201,7 @@ describe("rendering", () => {
       // biome-ignore lint/suspicious/noExplicitAny: fake streams
       stdin: stdin as any,
       maxFps: 4,
-      incrementalRendering: true,
+      incrementalRendering: false,
       exitOnCtrlC: false,
       patchConsole: false,
     });
