@@ -5,42 +5,9 @@
  * still an error.
  */
 import type { Stmt } from "./cst.ts";
-import { CHECKER_KEYWORDS, URL_KEYWORDS, unknownKeyword } from "./keywords.ts";
+import { CHECKER_KEYWORDS, HEALTH_KEYWORDS, RUN_CHECKERS, URL_KEYWORDS, unknownKeyword } from "./keywords.ts";
 import type { CheckerRule } from "./model.ts";
 import { type Ctx, stmtPos, tokPos, wantsBlock } from "./values.ts";
-
-/** Service and real-server keywords the health runner acts on (src/health/runner.ts, overlay.ts). */
-export const HEALTH_KEYWORDS: ReadonlySet<string> = new Set([
-  "delay_loop",
-  "connect_timeout",
-  "retry",
-  "delay_before_retry",
-  "warmup",
-  "inhibit_on_failure",
-  "alpha",
-  "omega",
-  "quorum",
-  "hysteresis",
-  "quorum_up",
-  "quorum_down",
-  "sorry_server",
-  "sorry_server_inhibit",
-  "virtualhost",
-  "notify_up",
-  "notify_down",
-]);
-
-/** Checker types the health runner runs (src/health/registry.ts lists their implementations). */
-export const RUN_CHECKERS: ReadonlySet<string> = new Set([
-  "TCP_CHECK",
-  "HTTP_GET",
-  "SSL_GET",
-  "SMTP_CHECK",
-  "DNS_CHECK",
-  "UDP_CHECK",
-  "PING_CHECK",
-  "MISC_CHECK",
-]);
 
 export function keepStmt(ctx: Ctx, s: Stmt, where: string): Stmt {
   if (HEALTH_KEYWORDS.has(s.keyword.text)) return s;

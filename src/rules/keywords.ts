@@ -68,8 +68,11 @@ export const VS_ACTED = new Set([
   "proxy_protocol",
 ]);
 
-/** virtual_server keywords kept for the health, quorum and notification issues. */
-export const VS_KEPT = new Set([
+/**
+ * Service and real-server keywords the health runner acts on (src/health: runner, overlay). They
+ * are kept in the model and, unlike other kept keywords, draw no "not acted on" warning.
+ */
+export const HEALTH_KEYWORDS: ReadonlySet<string> = new Set([
   "delay_loop",
   "connect_timeout",
   "retry",
@@ -84,8 +87,15 @@ export const VS_KEPT = new Set([
   "quorum_down",
   "sorry_server",
   "sorry_server_inhibit",
-  "sorry_server_lvs_method",
   "virtualhost",
+  "notify_up",
+  "notify_down",
+]);
+
+/** virtual_server keywords kept for other parts of uvs (health, quorum, notifications). */
+export const VS_KEPT = new Set([
+  ...[...HEALTH_KEYWORDS].filter((k) => k !== "notify_up" && k !== "notify_down"),
+  "sorry_server_lvs_method",
   "ha_suspend",
   "smtp_alert",
   "snmp_name",
@@ -100,7 +110,8 @@ export const RS_ACTED = new Set([
   "proxy_protocol",
 ]);
 
-export const CHECKERS = new Set([
+/** Checker types the health runner runs (src/health/registry.ts lists their implementations). */
+export const RUN_CHECKERS: ReadonlySet<string> = new Set([
   "TCP_CHECK",
   "HTTP_GET",
   "SSL_GET",
@@ -109,9 +120,10 @@ export const CHECKERS = new Set([
   "UDP_CHECK",
   "PING_CHECK",
   "MISC_CHECK",
-  "BFD_CHECK",
-  "FILE_CHECK",
 ]);
+
+/** Every checker keepalived knows; BFD_CHECK and FILE_CHECK are kept but not run. */
+export const CHECKERS = new Set([...RUN_CHECKERS, "BFD_CHECK", "FILE_CHECK"]);
 
 export const RS_KEPT = new Set([
   "inhibit_on_failure",
