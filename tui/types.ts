@@ -24,23 +24,14 @@ export interface DataSource {
   close(): void;
 }
 
-/** The bench options the form fills in (src/bench/api.ts BenchOptions, the fields the TUI sets). */
-export interface BenchOptions {
-  url: string;
-  requests: number;
-  concurrency: number;
-  keepAlive: boolean;
-  timeLimitS?: number;
-}
+import type { BenchProgress, BenchOptions as FullBenchOptions } from "../src/bench/api.ts";
 
-export interface BenchProgress {
-  done: number;
-  failed: number;
-  elapsedMs: number;
-  rps: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-  histogram: { upToMs: number; count: number }[];
-}
+/** The bench options the form fills in: the fields of src/bench/api.ts's BenchOptions the TUI sets. */
+export type BenchOptions = Pick<
+  FullBenchOptions,
+  "url" | "requests" | "concurrency" | "keepAlive" | "timeLimitS"
+>;
+export type { BenchProgress };
 
 /** The contract of src/bench/api.ts, injected so tests can use a fake. */
 export interface BenchRunner<R = unknown> {
