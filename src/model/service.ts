@@ -15,16 +15,24 @@ export const SVC_F_SCHED2 = 0x10;
 export const SVC_F_SCHED3 = 0x20;
 export const SVC_F_SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
 
-/** ipvsadm's names for the scheduler flag bits; sh/mh name the first two bits after themselves. */
-export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = {
-  "flag-1": SVC_F_SCHED1,
-  "sh-fallback": SVC_F_SCHED1,
-  "mh-fallback": SVC_F_SCHED1,
-  "flag-2": SVC_F_SCHED2,
-  "sh-port": SVC_F_SCHED2,
-  "mh-port": SVC_F_SCHED2,
-  "flag-3": SVC_F_SCHED3,
+/**
+ * ipvsadm's names for the scheduler flag bits; sh/mh name the first two bits after themselves,
+ * and those names are accepted only with that scheduler (`needs`).
+ */
+export const SCHED_FLAGS: Readonly<Record<string, { bit: number; needs?: string }>> = {
+  "flag-1": { bit: SVC_F_SCHED1 },
+  "flag-2": { bit: SVC_F_SCHED2 },
+  "flag-3": { bit: SVC_F_SCHED3 },
+  "sh-fallback": { bit: SVC_F_SCHED1, needs: "sh" },
+  "sh-port": { bit: SVC_F_SCHED2, needs: "sh" },
+  "mh-fallback": { bit: SVC_F_SCHED1, needs: "mh" },
+  "mh-port": { bit: SVC_F_SCHED2, needs: "mh" },
 };
+
+/** Name → bit, whatever the scheduler. */
+export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(SCHED_FLAGS).map(([name, f]) => [name, f.bit]),
+);
 
 /** Flag bits of a list of names; null when a name is unknown. */
 export function schedFlagsFromNames(names: readonly string[]): number | null {

@@ -8,13 +8,11 @@ import { type Family, formatAddrPort, type IpAddr } from "../model/addr.ts";
 import type { DestConfig } from "../model/dest.ts";
 import {
   type Protocol,
+  SCHED_FLAGS,
   type ServiceConfig,
   type ServiceId,
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
 } from "../model/service.ts";
 import type { Stmt } from "./cst.ts";
 import type { Group, GroupMember } from "./group.ts";
@@ -37,15 +35,7 @@ interface Resolved {
   flags: number;
 }
 
-const FLAG_KEYWORDS: Record<string, { bit: number; needs?: string }> = {
-  "flag-1": { bit: SVC_F_SCHED1 },
-  "flag-2": { bit: SVC_F_SCHED2 },
-  "flag-3": { bit: SVC_F_SCHED3 },
-  "sh-fallback": { bit: SVC_F_SCHED1, needs: "sh" },
-  "sh-port": { bit: SVC_F_SCHED2, needs: "sh" },
-  "mh-fallback": { bit: SVC_F_SCHED1, needs: "mh" },
-  "mh-port": { bit: SVC_F_SCHED2, needs: "mh" },
-};
+const FLAG_KEYWORDS = SCHED_FLAGS;
 
 const NAT: Method = { forward: "masq", tunnelType: "ipip", tunnelPort: 0, tunnelCsum: "nocsum" };
 

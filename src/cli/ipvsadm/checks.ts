@@ -2,13 +2,7 @@
  * The checks ipvsadm runs after the option loop: scheduler flags, the command × option table
  * (generic_opt_check), list conflicts, and the -A/-E and -a/-e consistency rules.
  */
-import {
-  SVC_F_ONEPACKET,
-  SVC_F_PERSISTENT,
-  SVC_F_SCHED1,
-  SVC_F_SCHED2,
-  SVC_F_SCHED3,
-} from "../../model/service.ts";
+import { SCHED_FLAGS, SVC_F_ONEPACKET, SVC_F_PERSISTENT } from "../../model/service.ts";
 import type { Command } from "./command.ts";
 import { fail } from "./fail.ts";
 import { IPPROTO_UDP } from "./hostport.ts";
@@ -16,15 +10,7 @@ import { LEGALITY, OPT_NAMES, type OptName } from "./options.ts";
 
 export const DEFAULT_SCHEDULER = "wlc";
 
-const FLAG_BITS: Record<string, { bit: number; needs?: string }> = {
-  "flag-1": { bit: SVC_F_SCHED1 },
-  "flag-2": { bit: SVC_F_SCHED2 },
-  "flag-3": { bit: SVC_F_SCHED3 },
-  "sh-fallback": { bit: SVC_F_SCHED1, needs: "sh" },
-  "sh-port": { bit: SVC_F_SCHED2, needs: "sh" },
-  "mh-fallback": { bit: SVC_F_SCHED1, needs: "mh" },
-  "mh-port": { bit: SVC_F_SCHED2, needs: "mh" },
-};
+const FLAG_BITS = SCHED_FLAGS;
 
 /** parse_sched_flags(): strtok on ',' (empty tokens vanish), checked against -s or wlc. */
 export function parseSchedFlags(schedName: string, arg: string): number {
