@@ -10,8 +10,10 @@
  * frame throttle. Each poll delivers new objects, as the control socket does (every memo keyed by
  * object identity recomputes), and connection entries only when asked for them.
  */
+
 import { EventEmitter } from "node:events";
 import type { Snapshot } from "../src/model/snapshot.ts";
+import { FakeTtyStdin } from "../test/helpers/fake-tty.ts";
 import type { DataSource } from "../tui/types.ts";
 
 if (!process.env.DEV && process.env.NODE_ENV !== "production") {
@@ -84,26 +86,6 @@ class FakeStdout extends EventEmitter {
       this.waiter = r;
     });
   }
-}
-
-class FakeStdin extends EventEmitter {
-  isTTY = true;
-  data: string | null = null;
-  write(d: string) {
-    this.data = d;
-    this.emit("readable");
-  }
-  read = () => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding() {}
-  setRawMode() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
 }
 
 /** Prints a row; returns its p95 (Infinity when no frame came). */
@@ -182,7 +164,7 @@ const SIZES = (process.env.SIZES ?? "80x24,200x60").split(",").map((s) => s.spli
 for (const [columns, rowsN] of SIZES) {
   console.log(`\n${columns}x${rowsN}`);
   const stdout = new FakeStdout(columns, rowsN);
-  const stdin = new FakeStdin();
+  const stdin = new FakeTtyStdin();
   let polling = false;
   const source: DataSource = {
     label: "bench",
@@ -226,7 +208,7 @@ for (const [columns, rowsN] of SIZES) {
   const key = async (k: string) => {
     const frame = stdout.nextFrame();
     const t = performance.now();
-    stdin.write(k);
+    stdin.send(k);
     const done = await Promise.race([frame, Bun.sleep(2000).then(() => Number.NaN)]);
     return done - t;
   };

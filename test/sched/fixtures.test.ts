@@ -1,10 +1,11 @@
-/** The kernel-produced decision sequences in /work/shared/fixtures/sched, replayed through the harness. */
+/** The kernel-produced decision sequences in fixtures/sched, replayed through the harness. */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { hash32 } from "../../src/sched/hash.ts";
 import { MH_HASH1, MH_TAB_SIZE, mhHashkey } from "../../src/sched/mh.ts";
 import { shHashkey } from "../../src/sched/sh.ts";
+import { SCHED_FIXTURE_DIR } from "../helpers/sched-fixture.ts";
 import { type DestSpec, type Op, type ServiceSpec, Sim } from "./harness.ts";
 
 interface Fixture {
@@ -18,11 +19,11 @@ interface Fixture {
   debug_hash_inputs?: { key: number; bucket?: number; hsiphash?: number; slot?: number }[];
 }
 
-const DIR = resolve(import.meta.dir, "../../../shared/fixtures/sched");
-const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith(".json")) : [];
+const DIR = SCHED_FIXTURE_DIR;
+const files = readdirSync(DIR).filter((f) => f.endsWith(".json"));
 
 describe("kernel fixtures", () => {
-  if (files.length === 0) test.skip(`fixtures directory ${DIR} not present`, () => {});
+  test("the fixtures are there", () => expect(files.length).toBeGreaterThan(0));
   for (const file of files) {
     const fx = JSON.parse(readFileSync(join(DIR, file), "utf8")) as Fixture;
     test(`${fx.name}: decisions match Linux 6.12`, () => {

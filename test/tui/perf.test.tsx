@@ -5,6 +5,7 @@
  * are opaque to React's development-build prop diff. These fail when that windowing or memoization
  * breaks, whatever the machine's speed.
  */
+
 import { afterEach, describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
 import { render } from "ink";
@@ -25,6 +26,7 @@ import {
 } from "../../tui/service-rows.ts";
 import type { DataSource } from "../../tui/types.ts";
 import { addSample } from "../../tui/use-snapshot.ts";
+import { FakeTtyStdin } from "../helpers/fake-tty.ts";
 import { bigSnapshot, memorySource, smallSnapshot } from "./fixtures.ts";
 import { KEY, plain, sized } from "./harness.tsx";
 
@@ -163,27 +165,8 @@ describe("rendering", () => {
         return true;
       };
     }
-    class In extends EventEmitter {
-      isTTY = true;
-      data: string | null = null;
-      send(d: string) {
-        this.data = d;
-        this.emit("readable");
-      }
-      read = () => {
-        const d = this.data;
-        this.data = null;
-        return d;
-      };
-      setEncoding() {}
-      setRawMode() {}
-      resume() {}
-      pause() {}
-      ref() {}
-      unref() {}
-    }
     const out = new Out();
-    const stdin = new In();
+    const stdin = new FakeTtyStdin();
     // A source that answers once: no snapshot frame competes with the keys.
     const once = memorySource(smallSnapshot());
     let served = false;
