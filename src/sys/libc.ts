@@ -1,0 +1,500 @@
+/**
+ * The one bun:ffi boundary of the packet plane and VRRP: raw sockets through libc.
+ *
+ * - `PacketSocket`: AF_PACKET on one interface, non-blocking, batched receive (recvmmsg) with
+ *   PACKET_AUXDATA (checksum status) and batched send (sendmmsg). Frames live in one preallocated
+ *   buffer with a fixed `Uint8Array` view per slot, so the receive/send loop allocates nothing.
+ * - `RawIpSocket`: AF_INET SOCK_RAW for one IP protocol (VRRP is 112), IP_HDRINCL on send, full IP
+ *   header on receive, multicast membership, bound to a device.
+ * - `pollIn`: wait for readability of several fds with a timeout (call it from a Worker: it blocks).
+ *
+ * Hot-path calls return numbers (a count, or -errno); `open*` throw an Error naming the call and
+ * errno. ssize_t returns are declared i32 so no BigInt appears in loops. Every TypedArray whose
+ * pointer is stored in a kernel-visible struct is kept referenced by the owning object.
+ */
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
+
+export const AF_INET = 2;
+export const AF_PACKET = 17;
+const SOCK_RAW = 3;
+const SOCK_NONBLOCK = 0x800;
+const SOCK_CLOEXEC = 0x80000;
+const ETH_P_ALL = 0x0003;
+const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+const SO_RCVBUF = 8;
+const SO_BINDTODEVICE = 25;
+const SO_RCVBUFFORCE = 33;
+const SO_SNDBUFFORCE = 32;
+const SOL_PACKET = 263;
+const PACKET_ADD_MEMBERSHIP = 1;
+const PACKET_AUXDATA = 8;
+const PACKET_IGNORE_OUTGOING = 23;
+const PACKET_MR_MULTICAST = 0;
+const PACKET_MR_PROMISC = 1;
+const IPPROTO_IP = 0;
+const IP_TTL = 2;
+const IP_HDRINCL = 3;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_TTL = 33;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IP_DROP_MEMBERSHIP = 36;
+const POLLIN = 1;
+const MSG_DONTWAIT = 0x40;
+const MSG_TRUNC = 0x20;
+
+/** sockaddr_ll.sll_pkttype values. */
+export const PACKET_HOST = 0;
+export const PACKET_BROADCAST = 1;
+export const PACKET_MULTICAST = 2;
+export const PACKET_OTHERHOST = 3;
+export const PACKET_OUTGOING = 4;
+
+/** tpacket_auxdata.tp_status bits. */
+export const TP_STATUS_CSUMNOTREADY = 1 << 3;
+export const TP_STATUS_CSUM_VALID = 1 << 7;
+
+export const EAGAIN = 11;
+export const EINTR = 4;
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  19: "ENODEV",
+  22: "EINVAL",
+  24: "EMFILE",
+  90: "EMSGSIZE",
+  93: "EPROTONOSUPPORT",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  101: "ENETUNREACH",
+  105: "ENOBUFS",
+  113: "EHOSTUNREACH",
+};
+
+export function errnoName(e: number): string {
+  return ERRNO_NAMES[e] ?? `errno ${e}`;
+}
+
+const lib = dlopen("libc.so.6", {
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  setsockopt: {
+    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i32,
+  },
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  recvfrom: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  sendto: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i32,
+  },
+  recvmmsg: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  if_nametoindex: { args: [FFIType.cstring], returns: FFIType.u32 },
+  __errno_location: { args: [], returns: FFIType.ptr },
+});
+const c = lib.symbols;
+
+/** The calling thread's errno (read right after a failed call). */
+export function errno(): number {
+  const p = c.__errno_location();
+  return p ? read.i32(p, 0) : 0;
+}
+
+function fail(what: string): Error {
+  const e = errno();
+  const err = new Error(`${what}: ${errnoName(e)}`) as Error & { errno: number; code: string };
+  err.errno = e;
+  err.code = errnoName(e);
+  return err;
+}
+
+function cstr(s: string): Buffer {
+  return Buffer.from(`${s}\0`, "utf8");
+}
+
+/** The kernel's index of an interface; throws when there is no such interface. */
+export function ifIndex(name: string): number {
+  const i = c.if_nametoindex(cstr(name));
+  if (!i) throw new Error(`no such network interface ${JSON.stringify(name)}`);
+  return i;
+}
+
+function setInt(fd: number, level: number, opt: number, value: number, what: string): void {
+  const v = new Int32Array([value]);
+  if (c.setsockopt(fd, level, opt, ptr(v), 4) < 0) throw fail(`setsockopt(${what})`);
+}
+
+function bindToDevice(fd: number, ifname: string): void {
+  const name = cstr(ifname);
+  if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) < 0)
+    throw fail(`setsockopt(SO_BINDTODEVICE ${ifname})`);
+}
+
+/** Raise a socket buffer; the FORCE variant (root) goes past rmem_max/wmem_max. */
+function setBuffer(fd: number, send: boolean, bytes: number): void {
+  const v = new Int32Array([bytes]);
+  const force = send ? SO_SNDBUFFORCE : SO_RCVBUFFORCE;
+  if (c.setsockopt(fd, SOL_SOCKET, force, ptr(v), 4) === 0) return;
+  c.setsockopt(fd, SOL_SOCKET, send ? SO_SNDBUF : SO_RCVBUF, ptr(v), 4);
+}
+
+export function closeFd(fd: number): void {
+  if (fd >= 0) c.close(fd);
+}
+
+// struct sizes (x86_64 / aarch64 Linux, LP64)
+const MSGHDR = 56;
+const MMSGHDR = 64;
+const IOVEC = 16;
+const SOCKADDR_LL = 20;
+const NAME_STRIDE = 24;
+const CONTROL = 64;
+
+/** A batch of message headers over fixed slots of one buffer (recvmmsg/sendmmsg). */
+class MsgBatch {
+  readonly data: Uint8Array;
+  readonly slots: Uint8Array[] = [];
+  readonly hdrs: Uint8Array;
+  readonly hv: DataView;
+  readonly names: Uint8Array;
+  readonly control: Uint8Array;
+  readonly controlView: DataView;
+  private readonly iov: Uint8Array;
+  readonly hdrPtr: number;
+
+  constructor(
+    readonly count: number,
+    readonly slotSize: number,
+    withNames: boolean,
+    withControl: boolean,
+  ) {
+    this.data = new Uint8Array(count * slotSize);
+    for (let i = 0; i < count; i++) this.slots.push(this.data.subarray(i * slotSize, (i + 1) * slotSize));
+    this.hdrs = new Uint8Array(count * MMSGHDR);
+    this.hv = new DataView(this.hdrs.buffer);
+    this.iov = new Uint8Array(count * IOVEC);
+    this.names = new Uint8Array(count * NAME_STRIDE);
+    this.control = new Uint8Array(count * CONTROL);
+    this.controlView = new DataView(this.control.buffer);
+    const iv = new DataView(this.iov.buffer);
+    const base = ptr(this.data);
+    const iovBase = ptr(this.iov);
+    const nameBase = ptr(this.names);
+    const ctlBase = ptr(this.control);
+    for (let i = 0; i < count; i++) {
+      iv.setBigUint64(i * IOVEC, BigInt(base + i * slotSize), true);
+      iv.setBigUint64(i * IOVEC + 8, BigInt(slotSize), true);
+      const h = i * MMSGHDR;
+      this.hv.setBigUint64(h, withNames ? BigInt(nameBase + i * NAME_STRIDE) : 0n, true);
+      this.hv.setUint32(h + 8, withNames ? SOCKADDR_LL : 0, true);
+      this.hv.setBigUint64(h + 16, BigInt(iovBase + i * IOVEC), true);
+      this.hv.setBigUint64(h + 24, 1n, true);
+      this.hv.setBigUint64(h + 32, withControl ? BigInt(ctlBase + i * CONTROL) : 0n, true);
+      this.hv.setBigUint64(h + 40, withControl ? BigInt(CONTROL) : 0n, true);
+    }
+    this.hdrPtr = ptr(this.hdrs);
+  }
+
+  /** Set the length of slot i's iovec (send side). */
+  setLen(i: number, len: number): void {
+    // The upper 32 bits of iov_len stay 0: frames are far below 4 GiB.
+    new DataView(this.iov.buffer).setUint32(i * IOVEC + 8, len, true);
+  }
+}
+
+export interface PacketSocketOptions {
+  /** Frames per recvmmsg/sendmmsg call (default 64). */
+  batch?: number;
+  /** Bytes per frame slot (default 2048; jumbo frames need more). */
+  frameSize?: number;
+  /** Receive the interface's traffic for other MACs too (default false). */
+  promisc?: boolean;
+  /** Kernel buffer sizes in bytes (default: the kernel's). */
+  rcvbuf?: number;
+  sndbuf?: number;
+}
+
+/**
+ * AF_PACKET on one interface, every EtherType, our own transmissions not looped back. Receive
+ * with `recv()` (slots `rx.slots[0..n)`), read per frame `len(i)`, `pkttype(i)`, `status(i)`;
+ * send by filling `tx.slots[i]` and calling `send(n, lens)` or `sendOne(frame, len)`.
+ */
+export class PacketSocket {
+  readonly rx: MsgBatch;
+  readonly tx: MsgBatch;
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly ifname: string,
+    readonly ifindex: number,
+    batch: number,
+    frameSize: number,
+  ) {
+    this.rx = new MsgBatch(batch, frameSize, true, true);
+    this.tx = new MsgBatch(batch, frameSize, false, false);
+  }
+
+  static open(ifname: string, o: PacketSocketOptions = {}): PacketSocket {
+    const ifindex = ifIndex(ifname);
+    const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) throw fail(`socket(AF_PACKET) on ${ifname}`);
+    try {
+      const sll = new Uint8Array(SOCKADDR_LL);
+      const v = new DataView(sll.buffer);
+      v.setUint16(0, AF_PACKET, true);
+      v.setUint16(2, ETH_P_ALL, false);
+      v.setInt32(4, ifindex, true);
+      if (c.bind(fd, ptr(sll), SOCKADDR_LL) < 0) throw fail(`bind(AF_PACKET ${ifname})`);
+      setInt(fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA");
+      // Older kernels lack it; recv() also drops PACKET_OUTGOING frames itself.
+      const ign = new Int32Array([1]);
+      c.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, ptr(ign), 4);
+      if (o.promisc) addPacketMembership(fd, ifindex, PACKET_MR_PROMISC, null);
+      if (o.rcvbuf) setBuffer(fd, false, o.rcvbuf);
+      if (o.sndbuf) setBuffer(fd, true, o.sndbuf);
+      return new PacketSocket(fd, ifname, ifindex, o.batch ?? 64, o.frameSize ?? 2048);
+    } catch (e) {
+      c.close(fd);
+      throw e;
+    }
+  }
+
+  /** Receive multicast frames for this MAC (a NIC filters them otherwise; veth does not). */
+  addMulticast(mac: Uint8Array): void {
+    addPacketMembership(this.fd, this.ifindex, PACKET_MR_MULTICAST, mac);
+  }
+
+  /** Up to `batch` frames without blocking: the count, 0 when none, -errno on error. */
+  recv(): number {
+    const rx = this.rx;
+    const hv = rx.hv;
+    for (let i = 0; i < rx.count; i++) {
+      hv.setUint32(i * MMSGHDR + 8, SOCKADDR_LL, true);
+      hv.setUint32(i * MMSGHDR + 40, CONTROL, true);
+    }
+    const n = c.recvmmsg(this.fd, rx.hdrPtr, rx.count, MSG_DONTWAIT, null);
+    if (n < 0) {
+      const e = errno();
+      return e === EAGAIN || e === EINTR ? 0 : -e;
+    }
+    return n;
+  }
+
+  /** Bytes of frame i of the last recv() (capped at the slot size; see `truncated`). */
+  len(i: number): number {
+    return Math.min(this.rx.hv.getUint32(i * MMSGHDR + MSGHDR, true), this.rx.slotSize);
+  }
+
+  truncated(i: number): boolean {
+    return (this.rx.hv.getInt32(i * MMSGHDR + 48, true) & MSG_TRUNC) !== 0;
+  }
+
+  /** sll_pkttype of frame i: PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING. */
+  pkttype(i: number): number {
+    return this.rx.names[i * NAME_STRIDE + 10];
+  }
+
+  /** tp_status of frame i from PACKET_AUXDATA (0 when the kernel sent none). */
+  status(i: number): number {
+    const cv = this.rx.controlView;
+    const o = i * CONTROL;
+    const clen = Number(this.rx.hv.getBigUint64(i * MMSGHDR + 40, true));
+    if (clen < 20) return 0;
+    if (cv.getInt32(o + 8, true) !== SOL_PACKET || cv.getInt32(o + 12, true) !== PACKET_AUXDATA) return 0;
+    return cv.getUint32(o + 16, true);
+  }
+
+  /** Send tx.slots[0..n) with the given lengths; returns how many went (or -errno). */
+  send(n: number, lens: ArrayLike<number>): number {
+    for (let i = 0; i < n; i++) this.tx.setLen(i, lens[i]);
+    let sent = 0;
+    while (sent < n) {
+      const r = c.sendmmsg(this.fd, this.tx.hdrPtr + sent * MMSGHDR, n - sent, 0);
+      if (r < 0) {
+        const e = errno();
+        if (e === EINTR) continue;
+        return sent > 0 ? sent : -e;
+      }
+      if (r === 0) break;
+      sent += r;
+    }
+    return sent;
+  }
+
+  /** Send one frame from any buffer (slow path: ARP, ICMP errors). Bytes sent or -errno. */
+  sendOne(frame: Uint8Array, len = frame.length): number {
+    const r = c.sendto(this.fd, ptr(frame), len, 0, null, 0);
+    return r < 0 ? -errno() : r;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    c.close(this.fd);
+  }
+}
+
+function addPacketMembership(fd: number, ifindex: number, type: number, mac: Uint8Array | null): void {
+  const mr = new Uint8Array(16);
+  const v = new DataView(mr.buffer);
+  v.setInt32(0, ifindex, true);
+  v.setUint16(4, type, true);
+  if (mac) {
+    v.setUint16(6, mac.length, true);
+    mr.set(mac.subarray(0, 8), 8);
+  }
+  if (c.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, ptr(mr), 16) < 0)
+    throw fail("setsockopt(PACKET_ADD_MEMBERSHIP)");
+}
+
+function htons(x: number): number {
+  return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
+}
+
+/** struct ip_mreqn: group, local address (0 = any), interface index. */
+function mreqn(group: number, ifindex: number): Uint8Array {
+  const m = new Uint8Array(12);
+  const v = new DataView(m.buffer);
+  v.setUint32(0, group >>> 0, false);
+  v.setInt32(8, ifindex, true);
+  return m;
+}
+
+export interface RawIpOptions {
+  /** Bind to this interface (SO_BINDTODEVICE) and send multicast out of it. */
+  ifname: string;
+  /** TTL for unicast and multicast sends (IP_HDRINCL frames carry their own; this is for safety). */
+  ttl?: number;
+}
+
+/**
+ * AF_INET raw socket for one IP protocol. Send takes a whole IPv4 datagram (IP_HDRINCL);
+ * receive returns the whole datagram including its header (TTL visible, as VRRP needs).
+ */
+export class RawIpSocket {
+  private readonly rbuf = new Uint8Array(65536);
+  private readonly from = new Uint8Array(16);
+  private readonly fromLen = new Uint32Array(1);
+  private readonly to = new Uint8Array(16);
+  private readonly toView = new DataView(this.to.buffer);
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly ifname: string,
+    readonly ifindex: number,
+  ) {
+    new DataView(this.to.buffer).setUint16(0, AF_INET, true);
+  }
+
+  static open(proto: number, o: RawIpOptions): RawIpSocket {
+    const ifindex = ifIndex(o.ifname);
+    const fd = c.socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    if (fd < 0) throw fail(`socket(AF_INET, SOCK_RAW, ${proto})`);
+    try {
+      bindToDevice(fd, o.ifname);
+      setInt(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
+      setInt(fd, IPPROTO_IP, IP_TTL, o.ttl ?? 255, "IP_TTL");
+      setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, o.ttl ?? 255, "IP_MULTICAST_TTL");
+      setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+      const m = mreqn(0, ifindex);
+      if (c.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ptr(m), 12) < 0)
+        throw fail("setsockopt(IP_MULTICAST_IF)");
+      return new RawIpSocket(fd, o.ifname, ifindex);
+    } catch (e) {
+      c.close(fd);
+      throw e;
+    }
+  }
+
+  /** Join an IPv4 multicast group (host-order u32) on this socket's interface. */
+  join(group: number): void {
+    const m = mreqn(group, this.ifindex);
+    if (c.setsockopt(this.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, ptr(m), 12) < 0)
+      throw fail("setsockopt(IP_ADD_MEMBERSHIP)");
+  }
+
+  leave(group: number): void {
+    const m = mreqn(group, this.ifindex);
+    c.setsockopt(this.fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, ptr(m), 12);
+  }
+
+  /** One datagram without blocking: a copy of it, or null when none (or an error: see errno()). */
+  recv(): Uint8Array | null {
+    this.fromLen[0] = 16;
+    const n = c.recvfrom(
+      this.fd,
+      ptr(this.rbuf),
+      this.rbuf.length,
+      MSG_DONTWAIT,
+      ptr(this.from),
+      ptr(this.fromLen),
+    );
+    if (n <= 0) return null;
+    return this.rbuf.slice(0, n);
+  }
+
+  /** Send a whole IPv4 datagram to `daddr` (host-order u32). Bytes sent or -errno. */
+  send(datagram: Uint8Array, daddr: number): number {
+    this.toView.setUint32(4, daddr >>> 0, false);
+    const r = c.sendto(this.fd, ptr(datagram), datagram.length, 0, ptr(this.to), 16);
+    return r < 0 ? -errno() : r;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    c.close(this.fd);
+  }
+}
+
+/**
+ * Wait until one of `fds` is readable or `timeoutMs` passes (blocks the thread: Workers only,
+ * or timeout 0). Fills `ready[i]` with 1 for readable fds; returns how many are ready, 0 on
+ * timeout, -errno on error (EINTR reads as 0).
+ */
+export class Poller {
+  private readonly pfd: Uint8Array;
+  private readonly view: DataView;
+  readonly ready: Uint8Array;
+
+  constructor(readonly fds: readonly number[]) {
+    this.pfd = new Uint8Array(8 * fds.length);
+    this.view = new DataView(this.pfd.buffer);
+    this.ready = new Uint8Array(fds.length);
+    fds.forEach((fd, i) => {
+      this.view.setInt32(i * 8, fd, true);
+      this.view.setInt16(i * 8 + 4, POLLIN, true);
+    });
+  }
+
+  wait(timeoutMs: number): number {
+    const n = c.poll(ptr(this.pfd), this.fds.length, timeoutMs);
+    if (n < 0) {
+      const e = errno();
+      return e === EINTR ? 0 : -e;
+    }
+    for (let i = 0; i < this.fds.length; i++)
+      this.ready[i] = this.view.getInt16(i * 8 + 6, true) !== 0 ? 1 : 0;
+    return n;
+  }
+}
