@@ -24,6 +24,7 @@ import {
   CONN_F_MASQ,
   CONN_F_NOOUTPUT,
   CONN_F_ONE_PACKET,
+  CONN_F_SYNC,
   CONN_F_TEMPLATE,
   CONN_F_TUNNEL,
 } from "../conntrack/table.ts";
@@ -64,10 +65,19 @@ function destConnFlags(dest: Dest): number {
   return fwd | CONN_F_INACTIVE | (fwd === CONN_F_MASQ ? 0 : CONN_F_NOOUTPUT);
 }
 
-/** ip_vs_bind_dest: count the entry on its dest, then the upper-threshold rule. */
-function bindDest(d: Director, slot: number, dest: Dest): void {
+/**
+ * ip_vs_bind_dest: count the entry on its dest, then the upper-threshold rule. An entry made by
+ * the sync backup keeps its activity flag and takes its forwarding method from the dest.
+ */
+export function bindDest(d: Director, slot: number, dest: Dest): void {
   const t = d.conns;
-  const f = t.flags(slot) | destConnFlags(dest);
+  let f = t.flags(slot);
+  let cf = destConnFlags(dest);
+  if (f & CONN_F_SYNC) {
+    if (!(f & CONN_F_TEMPLATE)) cf &= ~CONN_F_INACTIVE;
+    f &= ~(CONN_F_FWD_MASK | CONN_F_NOOUTPUT);
+  }
+  f |= cf;
   t.setFlags(slot, t.protoOf(slot) === IPPROTO_UDP ? f : f & ~CONN_F_ONE_PACKET);
   t.setDest(slot, dest);
   dest.refs++;
@@ -258,11 +268,13 @@ export function connect(d: Director, svc: Service, f: NewFlow): number {
   dest.stats.conns++;
   setState(d, slot, firstState(f.proto));
   if (d.conns.flags(slot) & CONN_F_ONE_PACKET) {
+    d.hooks.inPacket?.(slot);
     // One-packet entries are never hashed: gone right after their packet.
     removeEntry(d, slot);
     return slot;
   }
   armForState(d, slot);
+  d.hooks.inPacket?.(slot);
   return slot;
 }
 

@@ -38,6 +38,12 @@ export interface DirectorOptions {
 export interface DirectorHooks {
   /** An entry's timer ran out (or it was expired on purpose): the data plane closes that flow. */
   expired?(slot: number, serial: number): void;
+  /**
+   * An incoming packet (client → real server) of this entry was handled, after its state change
+   * and timer re-arm: what the sync master counts (ip_vs_in → ip_vs_sync_conn). A data plane
+   * that drives states itself calls it too.
+   */
+  inPacket?(slot: number): void;
 }
 
 export interface IpvsInfo {

@@ -77,9 +77,12 @@ export function flowEvent(d: Director, ref: FlowRef, ev: FlowEvent): void {
     case "closed":
       setState(d, slot, Tcp.TIME_WAIT);
       t.arm(slot, d.timeouts.tcp[Tcp.FIN_WAIT] * 1000, d.now);
+      d.hooks.inPacket?.(slot);
       return;
   }
   armForState(d, slot);
+  // The server's FIN is an output packet; the others come from (or stand for) the client.
+  if (ev !== "server-fin") d.hooks.inPacket?.(slot);
 }
 
 /**
@@ -109,4 +112,5 @@ export function account(d: Director, ref: FlowRef, dir: "in" | "out", bytes: num
     }
   }
   armForState(d, ref.slot);
+  if (dir === "in") d.hooks.inPacket?.(ref.slot);
 }
