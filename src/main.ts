@@ -12,6 +12,8 @@ import { runHealthCli } from "./cli/health.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 import { runImportCli } from "./cli/import.ts";
 import { runIpvsadm } from "./cli/ipvsadm/run.ts";
+import { runLab } from "./cli/lab.ts";
+import { runRealserver } from "./cli/realserver.ts";
 import { runDaemon } from "./cli/run.ts";
 import { runSimulate } from "./cli/simulate.ts";
 import { runTui } from "./cli/tui.ts";
@@ -94,6 +96,10 @@ async function main(argv: string[]): Promise<number> {
       return runReload(args, g.control ?? DEFAULT_CONTROL_SOCKET);
     case "backend":
       return runBackend(args);
+    case "realserver":
+      return runRealserver(args);
+    case "lab":
+      return runLab(args);
     case "bench":
       return runBenchCli(args);
     case "tui":

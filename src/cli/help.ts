@@ -20,7 +20,14 @@ Usage:
                                       scheduling decisions without traffic (JSON lines in and out)
   uvs demo [--vip-port P] [--backend-ports A,B] [--duration S]
                                       the daemon on loopback with two built-in back ends
-  uvs backend --port N --name NAME    a tiny HTTP real server that answers with its name
+  uvs backend --port N --name NAME [--host ADDR] [--log FILE]
+                                      a tiny HTTP real server that answers with its name
+                                      (--log: one line per request with the client's address)
+  uvs realserver up|down|check --vip VIP --mode dr|tun [--dev lo|tunl0]
+                                      a DR/TUN real server's VIP and ARP/rp_filter settings, as
+                                      the seeds' lvs_real scripts; check lists what is missing
+  uvs lab up|down|status nat|dr|tun [--prefix P] [--no-http]
+                                      the seeds' LVS labs in network namespaces (root)
   uvs bench [ab options] URL          ab-compatible load generator (ab 2.3's report, plus p99.9,
                                       errors by kind and the spread over real servers);
                                       --mode tcp-connect|udp for new connections/s and datagrams/s
