@@ -10,10 +10,12 @@ import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
+import { VrrpRuntime } from "../ha/runtime/runtime.ts";
+import { type VrrpConfig, vrrpConfig } from "../ha/vrrp-config.ts";
 import { HealthRunner } from "../health/index.ts";
 import { serviceKey } from "../model/service.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
-import { formatDiagnostic, type RulesConfig } from "../rules/model.ts";
+import { Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
 import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
@@ -82,6 +84,8 @@ export class Daemon {
   plane!: ProxyPlane;
   /** Health checks: their states make `overlay`; never written back to the rules file. */
   health!: HealthRunner;
+  /** VRRP instances of the rules file (vrrp_instance blocks); taking a VIP re-syncs listeners. */
+  vrrp!: VrrpRuntime;
   private config: RulesConfig;
   /** The rules text the running configuration came from (or that we wrote back ourselves). */
   private rulesText = "";
@@ -113,6 +117,10 @@ export class Daemon {
     const d = new Daemon(opts);
     d.plane = new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
     d.startHealth();
+    d.vrrp = new VrrpRuntime({
+      log: (level, msg, fields) => d.log(level, msg, fields),
+      vipsChanged: () => void d.syncLive(),
+    });
     const first = await d.reload(false);
     if (!first.applied && first.errors.length)
       throw new Error(`rules file ${opts.rules} cannot be used:\n${first.errors.join("\n")}`);
@@ -198,6 +206,7 @@ export class Daemon {
     for (const w of loaded.diagnostics.filter((x) => x.severity === "warning"))
       this.log("warning", formatDiagnostic(w));
     const config = loaded.config;
+    const vrrp = config ? this.vrrpOf(config, errors, dryRun) : null;
     if (config)
       for (const s of config.services)
         for (const dr of s.dests) {
@@ -238,6 +247,7 @@ export class Daemon {
     this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
     this.health.update(config);
     await this.syncLive();
+    if (vrrp) await this.vrrp.update(vrrp);
     if (cause !== "start") {
       this.counters.reloads++;
       sdNotify("READY=1");
@@ -248,6 +258,17 @@ export class Daemon {
       steps: plan.ops.length,
     });
     return { applied: true, lines: plan.lines, errors: [] };
+  }
+
+  /** The VRRP settings of the rules' kept blocks; their errors refuse the rules file. */
+  private vrrpOf(config: RulesConfig, errors: string[], quiet: boolean): VrrpConfig {
+    const diags = new Diagnostics();
+    const v = vrrpConfig(config.blocks, diags);
+    for (const x of diags.list) {
+      if (x.severity === "error") errors.push(formatDiagnostic(x));
+      else if (!quiet) this.log("warning", formatDiagnostic(x));
+    }
+    return v;
   }
 
   /** Bring the live table to overlay(intended) and the listeners to the rules' endpoints. */
@@ -339,6 +360,7 @@ export class Daemon {
                 connections: (req.params as { connections?: boolean }).connections,
               }),
               health: this.health.entries(),
+              ...(this.vrrp.size ? { vrrp: this.vrrp.view() } : {}),
             },
             0,
           );
@@ -390,6 +412,8 @@ export class Daemon {
   /** SIGTERM: stop accepting, let connections finish (up to drainMs), then close everything. */
   async stop(): Promise<void> {
     sdNotify("STOPPING=1");
+    // keepalived order: masters send priority 0 and release their VIPs first, so a backup takes over
+    await this.vrrp.stop();
     this.log("info", "stopping: draining connections", { timeoutMs: this.opts.drainMs });
     for (const t of this.timers) clearInterval(t);
     this.health.stop();

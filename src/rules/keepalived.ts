@@ -5,7 +5,7 @@
 import { serviceKey } from "../model/service.ts";
 import type { Stmt } from "./cst.ts";
 import { type Group, parseGroup } from "./group.ts";
-import { TOP_ACTED, TOP_KEPT, unknownKeyword } from "./keywords.ts";
+import { TOP_ACTED, TOP_KEPT, TOP_VRRP, unknownKeyword } from "./keywords.ts";
 import type { Diagnostics, RulesConfig, ServiceRule } from "./model.ts";
 import { serviceRules } from "./service-rules.ts";
 import { arity, type Ctx, stmtPos, wantsBlock } from "./values.ts";
@@ -52,7 +52,7 @@ function topLevel(
     // collected beforehand
   } else if (TOP_KEPT.has(k)) {
     const what = s.block ? `block '${k}'` : `'${k}'`;
-    ctx.diags.warn(stmtPos(s), `${what} is kept but uvs does not act on it yet`);
+    if (!TOP_VRRP.has(k)) ctx.diags.warn(stmtPos(s), `${what} is kept but uvs does not act on it yet`);
     out.blocks.push(s);
   } else if (TOP_ACTED.has(k)) {
     ctx.diags.error(stmtPos(s), `'${k}' was not expanded (includes are read by loadRules)`);

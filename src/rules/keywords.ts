@@ -42,6 +42,9 @@ export const TOP_KEPT = new Set([
   "child_wait_time",
 ]);
 
+/** Top-level blocks kept here and acted on by the VRRP runtime (src/ha): no "not acted on" warning. */
+export const TOP_VRRP: ReadonlySet<string> = new Set(["vrrp_instance", "vrrp_script", "vrrp_sync_group"]);
+
 /** virtual_server keywords uvs acts on (uvs's own: proxy_listen, proxy_protocol). */
 export const VS_ACTED = new Set([
   "lvs_sched",
