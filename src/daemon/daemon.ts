@@ -18,6 +18,7 @@ import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
+import { SyncDaemons } from "../sync/daemon.ts";
 import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
@@ -84,6 +85,8 @@ export class Daemon {
   plane!: ProxyPlane;
   /** Health checks: their states make `overlay`; never written back to the rules file. */
   health!: HealthRunner;
+  /** Connection sync (--start-daemon master|backup) of the live table. */
+  sync!: SyncDaemons;
   /** VRRP instances of the rules file (vrrp_instance blocks); taking a VIP re-syncs listeners. */
   vrrp!: VrrpRuntime;
   private config: RulesConfig;
@@ -116,6 +119,7 @@ export class Daemon {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(opts);
     d.plane = new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+    d.sync = new SyncDaemons(d.director, { log: (level, msg, fields) => d.log(level, msg, fields) });
     d.startHealth();
     d.vrrp = new VrrpRuntime({
       log: (level, msg, fields) => d.log(level, msg, fields),
@@ -306,8 +310,13 @@ export class Daemon {
     }
     // Counters, timeouts and sync daemons are state of the live table, not configuration.
     if (op.op === "zero" || op.op === "set-timeouts" || op.op === "start-daemon" || op.op === "stop-daemon") {
+      if (op.op === "start-daemon") {
+        const refused = SyncDaemons.check(op.daemon);
+        if (refused) return refused;
+      }
       const live = this.director.apply(op);
       if (live.ok) this.log("info", "change from the control socket", { op: op.op });
+      if (live.ok && (op.op === "start-daemon" || op.op === "stop-daemon")) return await this.sync.update();
       return live;
     }
     const r = this.intended.apply(op);
@@ -422,6 +431,7 @@ export class Daemon {
     this.metricsServer?.stop(true);
     await this.plane.drain(this.opts.drainMs);
     await this.plane.close();
+    await this.sync.stop();
     this.log("info", "stopped");
   }
 }
