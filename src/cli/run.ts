@@ -2,15 +2,23 @@
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol.ts";
 import { Daemon } from "../daemon/daemon.ts";
 import { createLogger } from "../daemon/log.ts";
+import { packetPreflight } from "../dataplane/packet/engine/support.ts";
 
 export const DEFAULT_RULES = "/etc/uvs/uvs.conf";
 
-export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain SECONDS] [--dataplane proxy]
+export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain SECONDS]
+               [--dataplane proxy | --dataplane packet --interface IF [--interface IF2] [--auto-sysctl]]
   --rules FILE         rules file, keepalived.conf syntax or ipvsadm save format (default ${DEFAULT_RULES})
   --control SOCKET     control socket (default ${DEFAULT_CONTROL_SOCKET}; also UVS_CONTROL)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
   --drain SECONDS      on SIGTERM, wait this long for connections to finish (default 30)
-  --dataplane proxy    the userspace proxy (the only data plane so far)
+  --dataplane proxy    the userspace proxy (default; NAT only, any OS, no privileges)
+  --dataplane packet   raw frames as the kernel's IPVS: DR, TUN and NAT over IPv4, the real server sees
+                       the client's address (Linux, root; docs/packet-plane.md)
+  --interface IF       an interface the packet plane serves (repeat: NAT needs the client side and
+                       the real-server side); uvs answers ARP for the VIPs on it
+  --auto-sysctl        set net.ipv4.ip_forward=0 in this network namespace (the packet plane needs
+                       the director's kernel not to forward what uvs forwards)
   --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
@@ -20,6 +28,9 @@ export interface RunOptions {
   metrics?: { host: string; port: number };
   drainMs: number;
   watch: boolean;
+  dataplane: "proxy" | "packet";
+  interfaces: string[];
+  autoSysctl: boolean;
 }
 
 export function parseRunArgs(args: string[], control: string | undefined): RunOptions | string {
@@ -28,6 +39,9 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
     control: control ?? DEFAULT_CONTROL_SOCKET,
     drainMs: 30_000,
     watch: true,
+    dataplane: "proxy",
+    interfaces: [],
+    autoSysctl: false,
   };
   for (let i = 0; i < args.length; i++) {
     const eq = args[i].indexOf("=");
@@ -36,6 +50,10 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
     if (k === "-h" || k === "--help") return RUN_USAGE;
     if (k === "--no-watch") {
       o.watch = false;
+      continue;
+    }
+    if (k === "--auto-sysctl") {
+      o.autoSysctl = true;
       continue;
     }
     if (v === undefined) return `uvs run: ${k} needs a value\n${RUN_USAGE}`;
@@ -59,13 +77,23 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
         o.drainMs = Number(v) * 1000;
         break;
       case "--dataplane":
-        if (v !== "proxy")
-          return `uvs run: --dataplane ${v}: only the proxy data plane exists so far (the packet plane is not built yet)\n`;
+        if (v !== "proxy" && v !== "packet")
+          return `uvs run: --dataplane ${JSON.stringify(v)}: expected proxy or packet\n`;
+        o.dataplane = v;
+        break;
+      case "--interface":
+        if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(v))
+          return `uvs run: --interface: not an interface name: ${JSON.stringify(v)}\n`;
+        o.interfaces.push(v);
         break;
       default:
         return `uvs run: unknown option ${JSON.stringify(k)}\n${RUN_USAGE}`;
     }
   }
+  if (o.dataplane === "packet" && o.interfaces.length === 0)
+    return `uvs run: --dataplane packet needs at least one --interface IF (the link the VIPs live on)\n`;
+  if (o.dataplane === "proxy" && (o.interfaces.length || o.autoSysctl))
+    return `uvs run: --interface and --auto-sysctl belong to --dataplane packet\n`;
   return o;
 }
 
@@ -76,6 +104,13 @@ export async function runDaemon(args: string[], control: string | undefined): Pr
     return o === RUN_USAGE ? 0 : 2;
   }
   const log = createLogger();
+  if (o.dataplane === "packet") {
+    const why = packetPreflight(o.autoSysctl, (msg) => log.log("warning", msg));
+    if (why) {
+      log.log("error", why);
+      return 1;
+    }
+  }
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ ...o, log });

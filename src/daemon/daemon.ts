@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { UnixSocketListener } from "bun";
 import type { DaemonEvent, Request } from "../control/protocol.ts";
 import { startControlServer } from "../control/server.ts";
+import { PacketPlane } from "../dataplane/packet/engine/plane.ts";
+import { packetMetrics, packetRefusal } from "../dataplane/packet/engine/support.ts";
 import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
@@ -13,7 +15,9 @@ import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-i
 import { VrrpRuntime } from "../ha/runtime/runtime.ts";
 import { type VrrpConfig, vrrpConfig } from "../ha/vrrp-config.ts";
 import { HealthRunner } from "../health/index.ts";
-import { serviceKey } from "../model/service.ts";
+import type { DestConfig } from "../model/dest.ts";
+import { type ServiceId, serviceKey } from "../model/service.ts";
+import type { Snapshot } from "../model/snapshot.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
@@ -45,6 +49,9 @@ export interface DaemonOptions {
   /** Watch the rules file and reload on change (default); otherwise only SIGHUP / `uvs reload`. */
   watch?: boolean;
   log: Logger;
+  /** "proxy" (default) or "packet": raw frames on `interfaces` (docs/packet-plane.md). */
+  dataplane?: "proxy" | "packet";
+  interfaces?: string[];
 }
 
 /** What a rules file that does not exist yet stands for: an empty table, keepalived syntax. */
@@ -59,7 +66,7 @@ function proxyRefusal(forward: string, where: string): string | null {
     forward === "tunnel"
       ? "tunnelling (-i / lb_kind TUN)"
       : "direct routing (-g / lb_kind DR, ipvsadm's default)";
-  return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet, not built yet)`;
+  return `${where} uses ${how}; the proxy data plane forwards as NAT only (-m / lb_kind NAT). DR and TUN need the packet data plane (uvs run --dataplane packet --interface IF, as root)`;
 }
 
 /**
@@ -82,7 +89,7 @@ export class Daemon {
     reloadErrors: 0,
     controlErrors: 0,
   };
-  plane!: ProxyPlane;
+  plane!: ProxyPlane | PacketPlane;
   /** Health checks: their states make `overlay`; never written back to the rules file. */
   health!: HealthRunner;
   /** Connection sync (--start-daemon master|backup) of the live table. */
@@ -118,7 +125,10 @@ export class Daemon {
   /** Load the rules, open listeners and the control socket; throws when the rules cannot run. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(opts);
-    d.plane = new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+    d.plane =
+      opts.dataplane === "packet"
+        ? await PacketPlane.start({ interfaces: opts.interfaces ?? [] })
+        : new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
     d.sync = new SyncDaemons(d.director, { log: (level, msg, fields) => d.log(level, msg, fields) });
     d.startHealth();
     d.vrrp = new VrrpRuntime({
@@ -126,8 +136,10 @@ export class Daemon {
       vipsChanged: () => void d.syncLive(),
     });
     const first = await d.reload(false);
-    if (!first.applied && first.errors.length)
+    if (!first.applied && first.errors.length) {
+      await d.plane.close();
       throw new Error(`rules file ${opts.rules} cannot be used:\n${first.errors.join("\n")}`);
+    }
     d.control = (await startControlServer(opts.control, (req) =>
       d.handle(req),
     )) as UnixSocketListener<unknown>;
@@ -214,8 +226,9 @@ export class Daemon {
     if (config)
       for (const s of config.services)
         for (const dr of s.dests) {
-          const why = proxyRefusal(
-            dr.config.forward,
+          const why = this.refusal(
+            s.id,
+            dr.config,
             `${dr.pos.file}:${dr.pos.line}:${dr.pos.col}: real server ${dr.config.addr.text}:${dr.config.port}`,
           );
           if (why) errors.push(why);
@@ -278,14 +291,18 @@ export class Daemon {
   /** Bring the live table to overlay(intended) and the listeners to the rules' endpoints. */
   async syncLive(): Promise<void> {
     const live = this.overlay(this.config);
+    const accepted: DirectorOp[] = [];
     for (const op of planReload(this.director, live).ops) {
       const r = this.director.apply(op);
-      if (!r.ok)
+      if (r.ok) accepted.push(op);
+      else
         this.log("error", "live table refused a step of the intended configuration", {
           op: op.op,
           errno: r.errno,
         });
     }
+    // The packet worker owns the traffic-carrying table: the same ops keep it equal to ours.
+    if (this.plane instanceof PacketPlane) await this.plane.apply(accepted);
     await this.plane.sync(
       live.services.map((s) => ({
         key: serviceKey(s.id),
@@ -305,7 +322,7 @@ export class Daemon {
   /** A change from ipvsadm or the TUI: applied live, then written back to the rules file. */
   private async applyOp(op: DirectorOp): Promise<OpResult> {
     if (op.op === "add-server" || op.op === "edit-server") {
-      const why = proxyRefusal(op.dest.forward, `real server ${op.dest.addr.text}:${op.dest.port}`);
+      const why = this.refusal(op.service, op.dest, `real server ${op.dest.addr.text}:${op.dest.port}`);
       if (why) return { ok: false, errno: "EINVAL", message: `uvs: ${why}` };
     }
     // Counters, timeouts and sync daemons are state of the live table, not configuration.
@@ -316,6 +333,7 @@ export class Daemon {
       }
       const live = this.director.apply(op);
       if (live.ok) this.log("info", "change from the control socket", { op: op.op });
+      if (live.ok && this.plane instanceof PacketPlane) await this.plane.apply([op]);
       if (live.ok && (op.op === "start-daemon" || op.op === "stop-daemon")) return await this.sync.update();
       return live;
     }
@@ -365,9 +383,7 @@ export class Daemon {
         case "snapshot":
           return stringifyJsonBig(
             {
-              ...directorToSnapshot(this.director, {
-                connections: (req.params as { connections?: boolean }).connections,
-              }),
+              ...(await this.liveSnapshot((req.params as { connections?: boolean }).connections)),
               health: this.health.entries(),
               ...(this.vrrp.size ? { vrrp: this.vrrp.view() } : {}),
             },
@@ -387,7 +403,7 @@ export class Daemon {
           return {
             pid: process.pid,
             rules: this.opts.rules,
-            dataplane: "proxy",
+            dataplane: this.plane instanceof PacketPlane ? "packet" : "proxy",
             uptimeMs: Math.round(performance.now() - this.started),
           };
         default:
@@ -415,7 +431,24 @@ export class Daemon {
 
   metrics(): string {
     const failures = new Map(Object.entries(this.plane.stats().connectFailures));
+    if (this.plane instanceof PacketPlane) {
+      const snap = this.plane.cachedSnapshot() ?? directorToSnapshot(this.director);
+      const text = renderMetrics(snap, { ...this.counters, connectFailures: failures });
+      return text + packetMetrics(this.plane.counters());
+    }
     return renderMetrics(directorToSnapshot(this.director), { ...this.counters, connectFailures: failures });
+  }
+
+  /** The table that carries traffic: the packet worker's, or ours for the proxy plane. */
+  private liveSnapshot(connections: boolean | undefined): Promise<Snapshot> | Snapshot {
+    if (this.plane instanceof PacketPlane) return this.plane.snapshot({ connections });
+    return directorToSnapshot(this.director, { connections });
+  }
+
+  /** Why the running data plane cannot forward to this real server (null: it can). */
+  private refusal(service: ServiceId, dest: DestConfig, where: string): string | null {
+    if (this.plane instanceof PacketPlane) return packetRefusal(service, dest, where);
+    return proxyRefusal(dest.forward, where);
   }
 
   /** SIGTERM: stop accepting, let connections finish (up to drainMs), then close everything. */

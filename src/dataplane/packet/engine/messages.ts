@@ -1,0 +1,37 @@
+/** What the main thread and the packet worker say to each other (postMessage, structured clone). */
+import type { DirectorOp, OpResult } from "../../../director/api.ts";
+import type { InterfaceInfo } from "./interfaces.ts";
+
+export interface WorkerInit {
+  type: "init";
+  interfaces: InterfaceInfo[];
+  /** Float64Array of COUNTER_NAMES, written by the worker. */
+  counters: SharedArrayBuffer;
+  /** Int32Array: [0] = 1 asks the loop to stop. */
+  control: SharedArrayBuffer;
+  /** Frames per recvmmsg/sendmmsg. */
+  batch: number;
+}
+
+export type WorkerRequest =
+  | { type: "apply"; id: number; ops: DirectorOp[] }
+  | { type: "snapshot"; id: number; connections: boolean }
+  | { type: "arp-for"; id: number; vips: number[] | "all" }
+  | { type: "announce"; id: number; vips: number[] | null }
+  | { type: "neighbours"; id: number };
+
+export type WorkerMessage =
+  | { type: "ready" }
+  | { type: "error"; message: string }
+  | { type: "reply"; id: number; result: unknown }
+  | { type: "stopped" };
+
+export type ApplyReply = OpResult[];
+
+export interface NeighbourEntry {
+  ip: string;
+  ifname: string;
+  mac: string | null;
+}
+
+export const STOP = 0;

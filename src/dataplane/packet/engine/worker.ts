@@ -1,0 +1,173 @@
+/**
+ * The packet worker: "the kernel" of the packet plane. It owns the AF_PACKET sockets and the
+ * traffic-carrying Director, and loops: poll (≤ 10 ms), receive batches, process, send batches,
+ * advance the clock. Every few milliseconds it yields to its event loop so the main thread's
+ * requests (config ops, snapshots) are answered while traffic flows. A SharedArrayBuffer flag
+ * stops it; counters live in another one.
+ */
+/// <reference lib="webworker" />
+
+import { PACKET_OTHERHOST, PACKET_OUTGOING, PacketSocket, Poller } from "../../../sys/libc.ts";
+import { formatMac } from "../ethernet.ts";
+import { formatIpv4 } from "../ipv4.ts";
+import { C } from "./counters.ts";
+import type { NeighbourEntry, WorkerInit, WorkerMessage, WorkerRequest } from "./messages.ts";
+import { STOP } from "./messages.ts";
+import { PacketEngine, type TxQueue } from "./process.ts";
+
+declare const self: Worker;
+
+const POLL_MS = 10;
+/** Longest stretch of frame processing before the event loop gets a turn. */
+const SLICE_MS = 4;
+const TICK_MS = 10;
+
+/** Batches frames per interface into the socket's tx slots; sendmmsg when full or at flush. */
+class SocketTx implements TxQueue {
+  private readonly count: number[];
+  private readonly lens: Uint32Array[];
+
+  constructor(
+    private readonly socks: PacketSocket[],
+    private readonly cnt: Float64Array,
+  ) {
+    this.count = socks.map(() => 0);
+    this.lens = socks.map((s) => new Uint32Array(s.tx.count));
+  }
+
+  slot(ifIdx: number): Uint8Array {
+    if (this.count[ifIdx] === this.socks[ifIdx].tx.count) this.flushOne(ifIdx);
+    return this.socks[ifIdx].tx.slots[this.count[ifIdx]];
+  }
+
+  commit(ifIdx: number, len: number): void {
+    if (len <= 0) return;
+    this.lens[ifIdx][this.count[ifIdx]++] = len;
+  }
+
+  flush(): void {
+    for (let i = 0; i < this.socks.length; i++) if (this.count[i]) this.flushOne(i);
+  }
+
+  private flushOne(i: number): void {
+    const n = this.count[i];
+    const sent = this.socks[i].send(n, this.lens[i]);
+    if (sent < n) this.cnt[C.tx_errors] += sent < 0 ? n : n - sent;
+    this.count[i] = 0;
+  }
+}
+
+let engine: PacketEngine | null = null;
+let init: WorkerInit | null = null;
+
+function post(m: WorkerMessage): void {
+  self.postMessage(m);
+}
+
+function handle(req: WorkerRequest): unknown {
+  const e = engine!;
+  switch (req.type) {
+    case "apply":
+      return e.apply(req.ops);
+    case "snapshot":
+      return e.snapshot(req.connections);
+    case "arp-for":
+      e.setArpFor(req.vips);
+      return true;
+    case "announce":
+      return e.announce(req.vips ?? undefined);
+    case "neighbours":
+      return e.neighbours.entries().map(
+        (n): NeighbourEntry => ({
+          ip: formatIpv4(n.ip),
+          ifname: init!.interfaces[n.ifIdx]?.name ?? "?",
+          mac: n.mac ? formatMac(n.mac) : null,
+        }),
+      );
+  }
+}
+
+self.onmessage = (ev: MessageEvent<WorkerInit | WorkerRequest>) => {
+  const m = ev.data;
+  if (m.type === "init") {
+    void start(m);
+    return;
+  }
+  try {
+    post({ type: "reply", id: m.id, result: handle(m) });
+  } catch (e) {
+    post({ type: "reply", id: m.id, result: { error: (e as Error).message } });
+  }
+};
+
+async function start(m: WorkerInit): Promise<void> {
+  init = m;
+  const socks: PacketSocket[] = [];
+  try {
+    for (const ifc of m.interfaces)
+      socks.push(PacketSocket.open(ifc.name, { batch: m.batch, rcvbuf: 4 << 20, sndbuf: 4 << 20 }));
+  } catch (e) {
+    for (const s of socks) s.close();
+    post({ type: "error", message: (e as Error).message });
+    return;
+  }
+  const cnt = new Float64Array(m.counters);
+  const control = new Int32Array(m.control);
+  const tx = new SocketTx(socks, cnt);
+  engine = new PacketEngine({ interfaces: m.interfaces, counters: cnt, tx, now: performance.now() });
+  post({ type: "ready" });
+  try {
+    await loop(engine, socks, tx, cnt, control);
+  } finally {
+    tx.flush();
+    for (const s of socks) s.close();
+    post({ type: "stopped" });
+  }
+}
+
+async function loop(
+  e: PacketEngine,
+  socks: PacketSocket[],
+  tx: SocketTx,
+  cnt: Float64Array,
+  control: Int32Array,
+): Promise<void> {
+  const poller = new Poller(socks.map((s) => s.fd));
+  let lastTick = 0;
+  while (Atomics.load(control, STOP) === 0) {
+    poller.wait(POLL_MS);
+    const sliceEnd = performance.now() + SLICE_MS;
+    for (;;) {
+      const now = performance.now();
+      e.setNow(now);
+      let got = 0;
+      for (let i = 0; i < socks.length; i++) got += receive(e, socks[i], i, cnt);
+      tx.flush();
+      if (got === 0 || now >= sliceEnd) break;
+    }
+    const now = performance.now();
+    if (now - lastTick >= TICK_MS) {
+      e.tick(now);
+      tx.flush();
+      lastTick = now;
+    }
+    // Let postMessage requests from the main thread run.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, cnt: Float64Array): number {
+  const n = s.recv();
+  if (n <= 0) return 0;
+  for (let i = 0; i < n; i++) {
+    const type = s.pkttype(i);
+    // Our own transmissions, and frames for other hosts a bridge flooded to us, are not ours.
+    if (type === PACKET_OUTGOING || type === PACKET_OTHERHOST) continue;
+    if (s.truncated(i)) {
+      cnt[C.frames_oversize]++;
+      continue;
+    }
+    e.frame(ifIdx, s.rx.slots[i], s.len(i), s.status(i));
+  }
+  return n;
+}
