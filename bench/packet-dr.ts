@@ -9,7 +9,7 @@
  * Root only; builds and removes its own lab (prefix uvsb-dr). Each run is bounded (SECONDS, ≤ 10).
  *   node_modules/.bin/bun bench/packet-dr.ts            (BENCH_SECONDS=5 by default)
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Lab, labDown, labUp } from "../src/lab/build.ts";
 import { labUnavailable, nsSysctl, run } from "../src/lab/netns.ts";
@@ -130,8 +130,10 @@ virtual_server ${vip} 80 {
 `;
 
 /** Start uvs's packet plane in the director; a string says why it could not run. */
+const BENCH_RULES = join(LAB_STATE_DIR, `${PREFIX}-bench.conf`);
+
 async function startUvs(lab: Lab): Promise<{ stop(): Promise<void> } | string> {
-  const rules = join(LAB_STATE_DIR, `${PREFIX}-bench.conf`);
+  const rules = BENCH_RULES;
   const control = join(LAB_STATE_DIR, `${PREFIX}.sock`);
   writeFileSync(rules, RULES(lab.vip));
   const argv = [...pin(1), ...selfCommand(), "run", "--dataplane", "packet", "--interface", "eth0"];
@@ -213,6 +215,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await labDown(PREFIX);
+    rmSync(BENCH_RULES, { force: true });
   }
 }
 
