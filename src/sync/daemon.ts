@@ -15,7 +15,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_TTL,
   effectiveMaxlen,
-  interfaceAddress,
+  interfaceExists,
   interfaceMtu,
   openReceiveSocket,
   openSendSocket,
@@ -69,10 +69,12 @@ export class SyncDaemons {
    * exist (ENODEV). Null when the start may go ahead.
    */
   static check(cfg: SyncDaemonConfig): OpResult | null {
-    const af = cfg.group?.af ?? "inet";
-    const a = interfaceAddress(cfg.mcastIfn, af);
-    if ("error" in a) return { ok: false, errno: "ENODEV", message: `uvs: sync daemon: ${a.error}` };
-    return null;
+    if (interfaceExists(cfg.mcastIfn)) return null;
+    return {
+      ok: false,
+      errno: "ENODEV",
+      message: `uvs: sync daemon: no network interface named ${JSON.stringify(cfg.mcastIfn)}`,
+    };
   }
 
   /**

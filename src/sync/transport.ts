@@ -7,7 +7,7 @@
  * sends to that address, the backup binds it (it must be one of the backup's own) and joins
  * nothing. Handy on loopback and across routed networks.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import type { udp } from "bun";
 import type { IpAddr } from "../model/addr.ts";
@@ -28,15 +28,33 @@ export function isMulticast(a: IpAddr): boolean {
   return a.af === "inet" ? a.words[0] >>> 28 === 0xe : a.words[0] >>> 24 === 0xff;
 }
 
-/** The interface's primary address of the family (inet_select_addr), or an error saying why. */
+/** Does the interface exist (up or not)? __dev_get_by_name, the kernel's ENODEV check. */
+export function interfaceExists(ifname: string): boolean {
+  if (/^[^/\0]{1,15}$/.test(ifname) && existsSync(`/sys/class/net/${ifname}`)) return true;
+  return networkInterfaces()[ifname] !== undefined;
+}
+
+/**
+ * The interface's primary address of the family (inet_select_addr), or an error saying why.
+ * Interfaces that are down or without carrier are not listed by the runtime: "no address" then.
+ */
 export function interfaceAddress(ifname: string, af: "inet" | "inet6"): { addr: string } | { error: string } {
-  const all = networkInterfaces();
-  const list = all[ifname];
-  if (!list) return { error: `no network interface named ${JSON.stringify(ifname)}` };
+  if (!interfaceExists(ifname)) return { error: `no network interface named ${JSON.stringify(ifname)}` };
   const want = af === "inet" ? "IPv4" : "IPv6";
-  const a = list.find((x) => x.family === want);
-  if (!a) return { error: `interface ${ifname} has no ${want} address` };
+  const a = networkInterfaces()[ifname]?.find((x) => x.family === want);
+  if (!a) return { error: `interface ${ifname} is down or has no ${want} address` };
   return { addr: a.address };
+}
+
+/** A link just brought up may take a moment to report carrier: wait up to `ms` for its address. */
+async function awaitAddress(ifname: string, af: "inet" | "inet6", ms = 3000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = interfaceAddress(ifname, af);
+    if ("addr" in r) return r.addr;
+    if (Date.now() >= end || r.error.startsWith("no network interface")) throw new Error(r.error);
+    await Bun.sleep(100);
+  }
 }
 
 /** The interface's MTU (what a backup's default maxlen comes from); 1500 when unknown. */
@@ -72,8 +90,7 @@ export interface SendSocket {
 
 /** make_send_sock. Throws with a clear message when the interface or socket cannot be used. */
 export async function openSendSocket(ep: SyncEndpoint): Promise<SendSocket> {
-  const local = interfaceAddress(ep.ifname, ep.group.af);
-  if ("error" in local) throw new Error(local.error);
+  const local = { addr: await awaitAddress(ep.ifname, ep.group.af) };
   // ICMP errors (nobody listening at a unicast group yet) come back as socket errors: not fatal.
   const s = await Bun.udpSocket({ hostname: local.addr, port: 0, socket: { data() {}, error() {} } });
   if (isMulticast(ep.group)) {
@@ -96,8 +113,7 @@ export async function openReceiveSocket(
   ep: SyncEndpoint,
   onMessage: (msg: Uint8Array, from: string) => void,
 ): Promise<ReceiveSocket> {
-  const local = interfaceAddress(ep.ifname, ep.group.af);
-  if ("error" in local) throw new Error(local.error);
+  const local = { addr: await awaitAddress(ep.ifname, ep.group.af) };
   const s: udp.Socket<"uint8array"> = await Bun.udpSocket({
     hostname: ep.group.text,
     port: ep.port,
