@@ -47,6 +47,12 @@ function parseTcpdump(line: string): WireEvent | null {
   return null;
 }
 
+/** keepalived's state: the last "Entering X STATE" line of its log. */
+export function kaState(log: string): string {
+  const all = [...log.matchAll(/Entering (\w+) STATE/g)];
+  return all.at(-1)?.[1].toLowerCase() ?? "none";
+}
+
 export interface Proc {
   proc: Subprocess<"ignore" | "pipe", "pipe", "pipe">;
   output(): string;
