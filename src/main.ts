@@ -8,6 +8,7 @@ import { runBenchCli } from "./cli/bench.ts";
 import { runCheck } from "./cli/check.ts";
 import { runReload, runSnapshot } from "./cli/control-commands.ts";
 import { runDemo } from "./cli/demo.ts";
+import { runHaCli } from "./cli/ha.ts";
 import { runHealthCli } from "./cli/health.ts";
 import { UVS_HELP, UVS_VERSION } from "./cli/help.ts";
 import { runImportCli } from "./cli/import.ts";
@@ -106,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       return tui(args);
     case "health":
       return runHealthCli(args, control);
+    case "ha":
+      return runHaCli(args, control);
     case "import":
       return runImportCli(args);
     case "check":

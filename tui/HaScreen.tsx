@@ -1,4 +1,4 @@
-/** The HA screen: VRRP instances, their state and since when. */
+/** The HA screen: VRRP instances, their state, the master and since when. */
 import { Box, Text } from "ink";
 import type { VrrpEntry } from "./extras.ts";
 import { ago, clock } from "./time-text.ts";
@@ -20,14 +20,14 @@ export function HaScreen(p: HaScreenProps) {
   const bodyH = Math.max(1, p.height - 1);
   const { top } = useScroll(p.instances.length, bodyH, p.active);
   if (!p.active) return null;
-  const head = `${"STATE".padEnd(7)} ${"INSTANCE".padEnd(16)} ${"VRID".padStart(4)} ${"PRIO".padStart(4)} ${"IFACE".padEnd(8)} ${"SINCE".padEnd(16)} VIPS`;
+  const head = `${"STATE".padEnd(7)} ${"INSTANCE".padEnd(16)} ${"VRID".padStart(4)} ${"PRIO".padStart(4)} ${"IFACE".padEnd(8)} ${"MASTER".padEnd(15)} ${"SINCE".padEnd(16)} VIPS`;
   return (
     <Box flexDirection="column" height={p.height}>
       <Text bold>{fit(head, p.width)}</Text>
       {p.instances.length === 0 ? <Text dimColor>no VRRP instances</Text> : null}
       {p.instances.slice(top, top + bodyH).map((v, i) => {
         const since = v.since === null ? "" : `${clock(v.since)} (${ago(p.now - v.since)})`;
-        const rest = `${v.name.padEnd(16)} ${String(v.vrid ?? "").padStart(4)} ${String(v.priority ?? "").padStart(4)} ${v.iface.padEnd(8)} ${since.padEnd(16)} ${v.vips.join(" ")}`;
+        const rest = `${v.name.padEnd(16)} ${String(v.vrid ?? "").padStart(4)} ${String(v.priority ?? "").padStart(4)} ${v.iface.padEnd(8)} ${(v.master || "-").padEnd(15)} ${since.padEnd(16)} ${v.vips.join(" ")}`;
         return (
           // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions in a scrolled window
           <Text key={top + i}>

@@ -30,6 +30,8 @@ export interface VrrpEntry {
   iface: string;
   vips: string[];
   since: number | null;
+  /** The current master's address ("" when unknown). */
+  master: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -96,6 +98,7 @@ export function vrrpOf(snap: Snapshot | null): VrrpEntry[] | null {
       iface: str(pick(o, "interface", "iface", "ifname")),
       vips: Array.isArray(vips) ? vips.map(str) : [],
       since: num(pick(o, "since", "since_ms", "sinceMs", "changed")),
+      master: str(pick(o, "master", "master_address", "masterAddress")),
     };
   });
 }

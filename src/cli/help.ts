@@ -12,6 +12,7 @@ Usage:
                                       health, bench, events; --state FILE renders a snapshot
   uvs check FILE                      validate a rules file (errors and warnings with positions)
   uvs health [--json]                 every real server's checkers: state, last result, since when
+  uvs ha [--json]                     VRRP instances: state, priority, master, since, last transitions
   uvs import ldirectord FILE          print the equivalent rules file (keepalived syntax)
   uvs import ipvsadm < SAVEFILE       the same for ipvsadm's save format
   uvs reload [--dry-run]              reload the daemon's rules file, or print what it would change
@@ -38,5 +39,5 @@ Global options (before the command):
   --state FILE      work on the state snapshot FILE instead of the daemon (also UVS_STATE); changing
                     commands write FILE back atomically; a FILE that does not exist starts empty
 
-Not built yet: the packet data plane (DR/TUN), VRRP and connection sync.
+Not built yet: the packet data plane (DR/TUN) and connection sync.
 `;
