@@ -284,6 +284,46 @@ describe("DR", () => {
     expect(destOf(e, rs).stats.inpkts).toBe(4);
   });
 
+  test("conn_reuse_mode 1: a SYN on a CLOSE or TIME_WAIT entry is scheduled anew, on FIN_WAIT it reopens", () => {
+    const { e, tx, counters } = setup("route");
+    const t = e.director.conns;
+    const rsMac = (f: Uint8Array) => (hexMac(f, 0).join() === mac(MAC_RS1).join() ? "rs1" : "rs2");
+    const send = (flags: string, sport: number) => {
+      const f = fromClient(flags, sport);
+      e.frame(0, f, f.length, 0);
+      const out = tx.take();
+      return out.length ? rsMac(out[0].frame) : "dropped";
+    };
+    const entry = (sport: number) => {
+      const slots = [...t.slots()].filter((s) => t.cport(s) === sport);
+      expect(slots.length).toBe(1);
+      return slots[0];
+    };
+    // A client that resets and reuses its port at once: CLOSE, so round robin picks the other server.
+    const first = send("S", 41000);
+    send("A", 41000);
+    send("R", 41000);
+    expect(t.state(entry(41000))).toBe(Tcp.CLOSE);
+    const second = send("S", 41000);
+    expect(second).not.toBe(first);
+    expect(t.state(entry(41000))).toBe(Tcp.SYN_RECV);
+    // SYN, FIN (input-only table: SYN_RECV → TIME_WAIT): again a new connection.
+    send("F", 41000);
+    expect(t.state(entry(41000))).toBe(Tcp.TIME_WAIT);
+    expect(send("S", 41000)).toBe(first);
+    expect(counters[C.flows_new]).toBe(3);
+    // FIN_WAIT of a DR entry (the director never sees the server's FIN): the SYN reopens the same entry.
+    const rs = send("S", 41001);
+    send("A", 41001);
+    send("FA", 41001);
+    const slot = entry(41001);
+    expect(t.state(slot)).toBe(Tcp.FIN_WAIT);
+    expect(send("S", 41001)).toBe(rs);
+    expect(entry(41001)).toBe(slot);
+    expect(t.state(slot)).toBe(Tcp.SYN_RECV);
+    expect(counters[C.flows_new]).toBe(4);
+  });
+
   test("partial checksum completed before the frame leaves", () => {
     const { e, tx } = setup("route");
     const syn = fromClient("S", 40000, true);

@@ -71,6 +71,8 @@ function svcKey(proto: number, vip: number, port: number): number {
   return (proto === IPPROTO_UDP ? 2 ** 48 : 0) + vip * 65536 + port;
 }
 
+const reusable = (state: number): boolean => state === Tcp.TIME_WAIT || state === Tcp.CLOSE;
+
 function isEthIpv4Arp(buf: Uint8Array, off: number, len: number): boolean {
   return off + 28 <= len && rd16(buf, off) === 1 && rd16(buf, off + 2) === ETH_P_IP && buf[off + 4] === 6;
 }
@@ -355,8 +357,10 @@ export class PacketEngine {
     const d = this.director;
     const t = d.conns;
     if (v.proto === IPPROTO_TCP) {
-      // conn_reuse_mode 1: a SYN for an entry in TIME_WAIT starts a new connection (ip_vs_in).
-      if (v.tcpFlags & 0x02 && t.state(slot) === Tcp.TIME_WAIT && t.nControl(slot) === 0) {
+      // conn_reuse_mode 1 (is_new_conn_expected): a SYN for an entry in TIME_WAIT or CLOSE starts a
+      // new connection, unless a template controls the entry (persistence keeps it) or it controls
+      // others. FIN_WAIT of DR/TUN entries (mode bit 2) is not: the SYN reopens the entry.
+      if (v.tcpFlags & 0x02 && reusable(t.state(slot)) && t.control(slot) < 0 && t.nControl(slot) === 0) {
         expireEntry(d, slot);
         this.newFlow(ifIdx);
         return;
