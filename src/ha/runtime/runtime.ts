@@ -86,7 +86,8 @@ export class VrrpRuntime {
   private readonly scripts = new Map<string, { key: string; runner: ScriptRunner }>();
   private readonly links: LinkWatcher;
   private readonly vips: VipDriver;
-  private readonly poll: ReturnType<typeof setInterval>;
+  private poll: ReturnType<typeof setInterval> | null = null;
+  private readonly pollMs: number;
   private readonly pending = new Set<Promise<void>>();
   private config: VrrpConfig | null = null;
 
@@ -96,7 +97,7 @@ export class VrrpRuntime {
   ) {
     this.vips = opts.vips ?? new IpAddrVips();
     this.links = new LinkWatcher(opts.linkPollMs ?? 100);
-    this.poll = setInterval(() => this.readAll(), opts.pollMs ?? 5);
+    this.pollMs = opts.pollMs ?? 5;
   }
 
   get size(): number {
@@ -114,6 +115,12 @@ export class VrrpRuntime {
     this.groups = new Map(cfg.syncGroups.map((g) => [g.name, g]));
     this.syncScripts(cfg.scripts);
     for (const [name, w] of want) if (!this.entries.has(name)) this.startInstance(w.c, w.key);
+    // the sockets are read only while there are instances: a daemon without VRRP pays nothing
+    if (this.entries.size && !this.poll) this.poll = setInterval(() => this.readAll(), this.pollMs);
+    if (!this.entries.size && this.poll) {
+      clearInterval(this.poll);
+      this.poll = null;
+    }
   }
 
   private syncScripts(scripts: readonly VrrpScriptConfig[]): void {
@@ -216,7 +223,7 @@ export class VrrpRuntime {
 
   /** SIGTERM: masters send priority 0 and release their VIPs; notify_stop scripts run. */
   async stop(): Promise<void> {
-    clearInterval(this.poll);
+    if (this.poll) clearInterval(this.poll);
     for (const name of [...this.entries.keys()]) await this.stopInstance(name, "shutdown");
     for (const r of this.scripts.values()) r.runner.stop();
     this.scripts.clear();

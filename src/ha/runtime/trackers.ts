@@ -89,17 +89,16 @@ export class ScriptRunner {
 /** Polls /sys/class/net/IF/operstate of every watched interface (keepalived uses netlink). */
 export class LinkWatcher {
   private readonly watched = new Map<string, { up: boolean; listeners: Set<TrackListener> }>();
-  private readonly timer: ReturnType<typeof setInterval>;
+  private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    periodMs = 100,
+    private readonly periodMs = 100,
     private readonly isUp: (ifname: string) => boolean = linkUp,
-  ) {
-    this.timer = setInterval(() => this.poll(), periodMs);
-  }
+  ) {}
 
   /** Watch `ifname`; returns its current state and a function that stops watching. */
   watch(ifname: string, l: TrackListener): { up: boolean; unwatch: () => void } {
+    this.timer ??= setInterval(() => this.poll(), this.periodMs);
     let w = this.watched.get(ifname);
     if (!w) {
       w = { up: this.isUp(ifname), listeners: new Set() };
@@ -126,7 +125,8 @@ export class LinkWatcher {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.watched.clear();
   }
 }
