@@ -7,7 +7,17 @@
  * Measures 64-byte UDP packets/s arriving at rs1 (its eth0 rx counter) from a sendmmsg generator
  * in the client (bench/udp-flood.ts), and new TCP connections/s (`uvs bench --mode tcp-connect`).
  * Root only; builds and removes its own lab (prefix uvsb-dr). Each run is bounded (SECONDS, ≤ 10).
- *   node_modules/.bin/bun bench/packet-dr.ts            (BENCH_SECONDS=5 by default)
+ *   node_modules/.bin/bun bench/packet-dr.ts            (BENCH_SECONDS=5, BENCH_ROUNDS=1)
+ * BENCH_ROUNDS=3 repeats kernel and uvs alternately and prints the median and the range.
+ * BENCH_RPS=1 steers the director's receive processing to CPU 1 (RPS) in both halves, so the
+ * kernel's forwarding gets the same core uvs is pinned to instead of sharing the generator's.
+ *
+ * The client closes first, so every connection leaves a TIME_WAIT socket in the client for 60 s.
+ * With the default port range (28k ports) and tcp_tw_reuse=2 (loopback only), a few seconds at a
+ * few thousand connections/s fill the range and connect() spends its time searching for a free
+ * port (the client's system time, not the director, then bounds the rate; worse for whichever half
+ * runs second). The client namespace therefore gets tcp_tw_reuse=1: a TIME_WAIT port older than
+ * 1 s is reused, which the director must then handle as the kernel does (conn_reuse_mode).
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +30,8 @@ const PREFIX = "uvsb-dr";
 const SECONDS = Math.min(10, Math.max(1, Number(process.env.BENCH_SECONDS ?? 5)));
 const UDP_PORT = 9; // discard: nothing listens, the rx counter is what counts
 const CPS_CONCURRENCY = 32;
+const ROUNDS = Math.min(5, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1)));
+const RPS = process.env.BENCH_RPS === "1";
 const cpus = navigator.hardwareConcurrency;
 // The generator on CPU 0; uvs on CPU 1 ("one core"). The kernel forwards veth traffic in the
 // sender's softirq, so its baseline runs mostly on the generator's CPU.
@@ -81,9 +93,21 @@ interface CpsResult {
   cps: number;
   failed: number;
   complete: number;
+  /** SYNs the client had to send again (TcpExt TCPSynRetrans): a lost SYN costs 1 s. */
+  synRetrans: number;
+}
+
+/** A TcpExt counter of the client's namespace (/proc/net/netstat is per namespace). */
+function tcpExt(lab: Lab, name: string): number {
+  const lines = lab.exec("client", ["cat", "/proc/net/netstat"]).stdout.split("\n");
+  const i = lines.findIndex((l) => l.startsWith("TcpExt:") && l.includes(` ${name}`));
+  if (i < 0 || !lines[i + 1]) return Number.NaN;
+  const k = lines[i].split(" ").indexOf(name);
+  return Number(lines[i + 1].split(" ")[k]);
 }
 
 function measureCps(lab: Lab): CpsResult {
+  const syn0 = tcpExt(lab, "TCPSynRetrans");
   const argv = [
     ...pin(0),
     ...selfCommand(),
@@ -96,7 +120,15 @@ function measureCps(lab: Lab): CpsResult {
     cps: num(/Requests per second:\s+([\d.]+)/),
     failed: num(/Failed requests:\s+(\d+)/),
     complete: num(/Complete requests:\s+(\d+)/),
+    synRetrans: tcpExt(lab, "TCPSynRetrans") - syn0,
   };
+}
+
+/** Client and director settings that hold for both halves (see the header). */
+function prepare(lab: Lab): void {
+  nsSysctl(lab.ns("client"), "net.ipv4.tcp_tw_reuse", "1");
+  if (RPS && cpus > 1)
+    lab.exec("director", ["sh", "-c", "echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus"]);
 }
 
 /** The director's kernel does the director's job: forward VIP traffic to rs1, no redirects. */
@@ -158,7 +190,60 @@ async function startUvs(lab: Lab): Promise<{ stop(): Promise<void> } | string> {
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
-const ratio = (a: number, b: number) => (Number.isFinite(a) && b > 0 ? `${(a / b).toFixed(2)}×` : "—");
+
+/** Median of the rounds, and the range when there are several. */
+function stat(xs: number[]): { median: number; text: string } {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return { median: Number.NaN, text: "—" };
+  const m = v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return { median: m, text: v.length > 1 ? `${fmt(m)} (${fmt(v[0])}–${fmt(v[v.length - 1])})` : fmt(m) };
+}
+
+interface Round {
+  udp: UdpResult;
+  cps: CpsResult;
+}
+
+/** One round: the kernel forwards, then uvs does; undefined uvs half when it could not start. */
+async function round(lab: Lab): Promise<{ kernel: Round; uvs?: Round; why?: string }> {
+  kernelPath(lab, true);
+  const kernel = { udp: measureUdp(lab), cps: measureCps(lab) };
+  kernelPath(lab, false);
+  const uvs = await startUvs(lab);
+  if (typeof uvs === "string") return { kernel, why: uvs };
+  try {
+    return { kernel, uvs: { udp: measureUdp(lab), cps: measureCps(lab) } };
+  } finally {
+    await uvs.stop();
+  }
+}
+
+function report(rounds: { kernel: Round; uvs?: Round }[]): void {
+  const col = (f: (r: Round) => number) => [
+    stat(rounds.map((r) => f(r.kernel))),
+    stat(rounds.map((r) => (r.uvs ? f(r.uvs) : Number.NaN))),
+  ];
+  const line = (name: string, f: (r: Round) => number, withRatio = false) => {
+    const [k, u] = col(f);
+    const ratio =
+      withRatio && k.median > 0 && Number.isFinite(u.median) ? `${(u.median / k.median).toFixed(2)}×` : "";
+    return [name, k.text, u.text, ratio];
+  };
+  const rows = [
+    ["", "kernel (director forwards)", "uvs --dataplane packet", "uvs / kernel"],
+    line("UDP 64 B at rs1, packets/s", (r) => r.udp.rs1Pps, true),
+    line("  generator sent, packets/s", (r) => r.udp.sentPps),
+    line("  director eth0 tx, packets/s", (r) => r.udp.directorTxPps),
+    line("TCP new connections/s", (r) => r.cps.cps, true),
+    line("  failed connections", (r) => r.cps.failed),
+    line("  client SYN retransmissions", (r) => r.cps.synRetrans),
+  ];
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows)
+    process.stdout.write(`${r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join("  ")}\n`);
+  const errors = rounds.map((r) => r.kernel.udp.errors).filter((e) => Object.keys(e).length);
+  if (errors.length) process.stdout.write(`generator send errors (kernel runs): ${JSON.stringify(errors)}\n`);
+}
 
 async function main(): Promise<number> {
   const missing = labUnavailable();
@@ -169,49 +254,20 @@ async function main(): Promise<number> {
   await labDown(PREFIX);
   const lab = await labUp("dr", { prefix: PREFIX });
   try {
+    prepare(lab);
     const pinned =
       pin(0).length > 0 ? "generator and ab-style client on CPU 0, uvs on CPU 1" : "no CPU pinning";
-    process.stdout.write(`DR lab up; ${SECONDS} s per run, ${cpus} CPU(s), ${pinned}\n`);
-    kernelPath(lab, true);
-    const kUdp = measureUdp(lab);
-    const kCps = measureCps(lab);
-    kernelPath(lab, false);
-
-    let uUdp: UdpResult | undefined;
-    let uCps: CpsResult | undefined;
-    const uvs = await startUvs(lab);
-    if (typeof uvs === "string") process.stdout.write(`uvs half WAITING for the packet engine: ${uvs}\n`);
-    else
-      try {
-        uUdp = measureUdp(lab);
-        uCps = measureCps(lab);
-      } finally {
-        await uvs.stop();
-      }
-
-    const rows = [
-      ["", "kernel (director forwards)", "uvs --dataplane packet", "uvs / kernel"],
-      [
-        "UDP 64 B at rs1, packets/s",
-        fmt(kUdp.rs1Pps),
-        fmt(uUdp?.rs1Pps ?? Number.NaN),
-        ratio(uUdp?.rs1Pps ?? Number.NaN, kUdp.rs1Pps),
-      ],
-      ["  generator sent, packets/s", fmt(kUdp.sentPps), fmt(uUdp?.sentPps ?? Number.NaN), ""],
-      ["  director eth0 tx, packets/s", fmt(kUdp.directorTxPps), fmt(uUdp?.directorTxPps ?? Number.NaN), ""],
-      [
-        "TCP new connections/s",
-        fmt(kCps.cps),
-        fmt(uCps?.cps ?? Number.NaN),
-        ratio(uCps?.cps ?? Number.NaN, kCps.cps),
-      ],
-      ["  failed connections", fmt(kCps.failed), fmt(uCps?.failed ?? Number.NaN), ""],
-    ];
-    const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows)
-      process.stdout.write(`${r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join("  ")}\n`);
-    if (Object.keys(kUdp.errors).length)
-      process.stdout.write(`generator send errors (kernel run): ${JSON.stringify(kUdp.errors)}\n`);
+    const rps = RPS && cpus > 1 ? "; director receive processing on CPU 1 (RPS)" : "";
+    process.stdout.write(
+      `DR lab up; ${ROUNDS} round(s) of ${SECONDS} s per run, ${cpus} CPU(s), ${pinned}${rps}; client tcp_tw_reuse=1\n`,
+    );
+    const rounds: { kernel: Round; uvs?: Round }[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = await round(lab);
+      if (r.why) process.stdout.write(`uvs half did not run: ${r.why}\n`);
+      rounds.push(r);
+    }
+    report(rounds);
     return 0;
   } finally {
     await labDown(PREFIX);
