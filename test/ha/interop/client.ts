@@ -23,4 +23,5 @@ while (Date.now() < end) {
   await once();
   await Bun.sleep(Math.max(0, period - (Date.now() - started)));
 }
+
 export {};
