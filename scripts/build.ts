@@ -7,7 +7,9 @@
  * resolves it to a stub module instead (shared/specs/bun-platform.md, "Ink + React in a compiled
  * binary").
  */
+import { relative, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import { WORKER_FROM_SRC } from "../src/dataplane/packet/engine/plane.ts";
 
 const DEVTOOLS_STUB = "export default { initialize() {}, connectToDevTools() {} };\n";
 
@@ -19,6 +21,7 @@ export const devtoolsStub: BunPlugin = {
     build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: DEVTOOLS_STUB, loader: "js" }));
   },
 };
+
 
 export interface BuildOptions {
   /** @default "src/main.ts" */
@@ -32,8 +35,13 @@ export async function buildBinary(opts: BuildOptions = {}): Promise<string> {
   const root = `${import.meta.dir}/..`;
   const entry = opts.entry ?? `${root}/src/main.ts`;
   const outfile = opts.outfile ?? `${root}/dist/uvs`;
+  // The binary keeps entry points at their paths below their common folder; the plane looks for
+  // its worker at WORKER_FROM_SRC below it, so that folder must be src/.
+  if (relative(resolve(root, "src"), resolve(entry)).startsWith(".."))
+    throw new Error(`build: the entry ${entry} must be under src/ (the packet worker is found relative to it)`);
   const result = await Bun.build({
-    entrypoints: [entry],
+    // The packet plane's Worker is its own entry point: compiled binaries only embed listed files.
+    entrypoints: [entry, `${root}/src/${WORKER_FROM_SRC}`],
     compile: { outfile },
     target: "bun",
     minify: { syntax: true, whitespace: true },

@@ -20,6 +20,19 @@ export interface PacketPlaneOptions {
   refreshMs?: number;
 }
 
+/** The worker module's path under src/ (scripts/build.ts embeds it as an extra entry point). */
+export const WORKER_FROM_SRC = "dataplane/packet/engine/worker.ts";
+
+/**
+ * Under `bun` the worker is the file next to this one. A compiled binary embeds its entry points
+ * at their paths relative to their common folder (src/) under /$bunfs/root/, where import.meta.url
+ * points at the executable's own name, so the worker is found from there.
+ */
+export function workerUrl(here = import.meta.url): string {
+  if (here.startsWith("file:///$bunfs/")) return new URL(`./${WORKER_FROM_SRC}`, here).href;
+  return new URL("./worker.ts", here).href;
+}
+
 type Pending = { resolve(v: unknown): void; reject(e: Error): void };
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
@@ -63,7 +76,7 @@ export class PacketPlane {
     const interfaces = o.interfaces.map(readInterface);
     const counters = newCounterBuffer();
     const control = new SharedArrayBuffer(16);
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    const worker = new Worker(workerUrl());
     const plane = new PacketPlane(worker, interfaces, counters, control);
     await new Promise<void>((resolve, reject) => {
       worker.onmessage = (ev: MessageEvent<WorkerMessage>) => {
