@@ -12,6 +12,7 @@ import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
 import type { DirectorOp, OpResult } from "../director/api.ts";
 import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
+import { PlaneVips, serviceVips4 } from "../ha/runtime/plane-vips.ts";
 import { VrrpRuntime } from "../ha/runtime/runtime.ts";
 import { type VrrpConfig, vrrpConfig } from "../ha/vrrp-config.ts";
 import { HealthRunner } from "../health/index.ts";
@@ -23,6 +24,7 @@ import { Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
 import { SyncDaemons } from "../sync/daemon.ts";
+import { type LvsSyncd, LvsSyncFollower, lvsSyncdOf } from "../sync/lvs-syncd.ts";
 import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
@@ -96,6 +98,10 @@ export class Daemon {
   sync!: SyncDaemons;
   /** VRRP instances of the rules file (vrrp_instance blocks); taking a VIP re-syncs listeners. */
   vrrp!: VrrpRuntime;
+  /** Packet plane: VRRP VIPs are ARP answers of the plane, not interface addresses. */
+  private planeVips: PlaneVips | null = null;
+  /** global_defs lvs_sync_daemon: the sync daemon follows one VRRP instance's state. */
+  private lvsSync!: LvsSyncFollower;
   private config: RulesConfig;
   /** The rules text the running configuration came from (or that we wrote back ourselves). */
   private rulesText = "";
@@ -127,14 +133,29 @@ export class Daemon {
     const d = new Daemon(opts);
     d.plane =
       opts.dataplane === "packet"
-        ? await PacketPlane.start({ interfaces: opts.interfaces ?? [] })
+        ? await PacketPlane.start({
+            interfaces: opts.interfaces ?? [],
+            log: (level, msg, fields) => d.log(level, msg, fields),
+          })
         : new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+    // On the packet plane the worker runs the sync daemons on its own director (docs/sync.md).
     d.sync = new SyncDaemons(d.director, { log: (level, msg, fields) => d.log(level, msg, fields) });
     d.startHealth();
-    d.vrrp = new VrrpRuntime({
-      log: (level, msg, fields) => d.log(level, msg, fields),
-      vipsChanged: () => void d.syncLive(),
-    });
+    if (d.plane instanceof PacketPlane) d.planeVips = new PlaneVips(d.plane);
+    d.lvsSync = new LvsSyncFollower(
+      (op) => d.applyLive(op),
+      (level, msg, fields) => d.log(level, msg, fields),
+    );
+    d.vrrp = new VrrpRuntime(
+      {
+        log: (level, msg, fields) => d.log(level, msg, fields),
+        vipsChanged: () => void d.syncLive(),
+        stateChanged: (name, _from, to) => {
+          if (name === d.lvsSync.instance) void d.lvsSync.follow(to);
+        },
+      },
+      d.planeVips ? { vips: d.planeVips } : {},
+    );
     const first = await d.reload(false);
     if (!first.applied && first.errors.length) {
       await d.plane.close();
@@ -223,6 +244,7 @@ export class Daemon {
       this.log("warning", formatDiagnostic(w));
     const config = loaded.config;
     const vrrp = config ? this.vrrpOf(config, errors, dryRun) : null;
+    const lvsSyncd = config && vrrp ? this.lvsSyncdOf(config, vrrp, errors) : null;
     if (config)
       for (const s of config.services)
         for (const dr of s.dests) {
@@ -263,8 +285,11 @@ export class Daemon {
     this.texts = loaded.texts;
     this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
     this.health.update(config);
+    // Before the plane sees new VIPs: those of VRRP instances are answered only while MASTER.
+    if (vrrp) await this.planeVips?.configure(vrrp);
     await this.syncLive();
     if (vrrp) await this.vrrp.update(vrrp);
+    if (vrrp) await this.followLvsSyncd(vrrp, lvsSyncd);
     if (cause !== "start") {
       this.counters.reloads++;
       sdNotify("READY=1");
@@ -288,6 +313,24 @@ export class Daemon {
     return v;
   }
 
+  /** global_defs lvs_sync_daemon, checked against the VRRP instances; errors refuse the file. */
+  private lvsSyncdOf(config: RulesConfig, vrrp: VrrpConfig, errors: string[]): LvsSyncd | null {
+    const diags = new Diagnostics();
+    const defs = config.blocks.filter((b) => b.keyword.text === "global_defs");
+    const l = lvsSyncdOf(defs, vrrp.instances, diags);
+    for (const x of diags.list)
+      if (x.severity === "error") errors.push(formatDiagnostic(x));
+      else this.log("warning", formatDiagnostic(x));
+    return l;
+  }
+
+  /** Start (or move) the lvs_sync_daemon's sync daemon for the named instance's current state. */
+  private async followLvsSyncd(vrrp: VrrpConfig, l: LvsSyncd | null): Promise<void> {
+    const inst = l ? vrrp.instances.find((i) => i.name === l.instance) : undefined;
+    this.lvsSync.configure(inst ? l : null, inst?.vrid ?? 0);
+    await this.lvsSync.follow(inst ? this.vrrp.stateOf(inst.name) : null);
+  }
+
   /** Bring the live table to overlay(intended) and the listeners to the rules' endpoints. */
   async syncLive(): Promise<void> {
     const live = this.overlay(this.config);
@@ -302,7 +345,10 @@ export class Daemon {
         });
     }
     // The packet worker owns the traffic-carrying table: the same ops keep it equal to ours.
-    if (this.plane instanceof PacketPlane) await this.plane.apply(accepted);
+    if (this.plane instanceof PacketPlane) {
+      await this.planeVips?.setServiceVips(serviceVips4(live.services));
+      await this.plane.apply(accepted);
+    }
     await this.plane.sync(
       live.services.map((s) => ({
         key: serviceKey(s.id),
@@ -327,14 +373,8 @@ export class Daemon {
     }
     // Counters, timeouts and sync daemons are state of the live table, not configuration.
     if (op.op === "zero" || op.op === "set-timeouts" || op.op === "start-daemon" || op.op === "stop-daemon") {
-      if (op.op === "start-daemon") {
-        const refused = SyncDaemons.check(op.daemon);
-        if (refused) return refused;
-      }
-      const live = this.director.apply(op);
+      const live = await this.applyLive(op);
       if (live.ok) this.log("info", "change from the control socket", { op: op.op });
-      if (live.ok && this.plane instanceof PacketPlane) await this.plane.apply([op]);
-      if (live.ok && (op.op === "start-daemon" || op.op === "stop-daemon")) return await this.sync.update();
       return live;
     }
     const r = this.intended.apply(op);
@@ -375,6 +415,28 @@ export class Daemon {
     }
     await this.syncLive();
     return r;
+  }
+
+  /**
+   * An op on the live table only (counters, timeouts, sync daemons). Sync daemons run where the
+   * traffic is: here for the proxy plane, in the packet worker (which answers for them) otherwise.
+   */
+  private async applyLive(op: DirectorOp): Promise<OpResult> {
+    if (op.op === "start-daemon") {
+      const refused = SyncDaemons.check(op.daemon);
+      if (refused) return refused;
+    }
+    const live = this.director.apply(op);
+    if (!live.ok) return live;
+    const daemonOp = op.op === "start-daemon" || op.op === "stop-daemon";
+    if (this.plane instanceof PacketPlane) {
+      const [r] = await this.plane.apply([op]);
+      // a daemon the worker could not start is out of its state: take it out of ours too
+      if (op.op === "start-daemon" && r && !r.ok)
+        this.director.apply({ op: "stop-daemon", state: op.daemon.state, syncid: op.daemon.syncid });
+      return r ?? live;
+    }
+    return daemonOp ? await this.sync.update() : live;
   }
 
   async handle(req: Request): Promise<unknown> {
@@ -455,6 +517,8 @@ export class Daemon {
   async stop(): Promise<void> {
     sdNotify("STOPPING=1");
     // keepalived order: masters send priority 0 and release their VIPs first, so a backup takes over
+    // (and the lvs_sync_daemon's daemon stops with its instance, not turning backup on the way out)
+    this.lvsSync.configure(null, 0);
     await this.vrrp.stop();
     this.log("info", "stopping: draining connections", { timeoutMs: this.opts.drainMs });
     for (const t of this.timers) clearInterval(t);

@@ -37,6 +37,8 @@ export interface VrrpHooks {
   log(level: Level, msg: string, fields?: Record<string, unknown>): void;
   /** The instance took or released its VIPs (after the addresses changed): re-sync listeners. */
   vipsChanged?(instance: string, held: boolean): void;
+  /** The instance changed state (after the transition's log line; lvs_sync_daemon follows it). */
+  stateChanged?(instance: string, from: string, to: string): void;
 }
 
 export interface VrrpRuntimeOptions {
@@ -282,8 +284,8 @@ export class VrrpRuntime {
         this.queueVips(e, false);
         break;
       case "send_garp":
-        e.vipQueue = e.vipQueue.then(() => {
-          this.vips.announce(e.c, a.perVip);
+        e.vipQueue = e.vipQueue.then(async () => {
+          await this.vips.announce(e.c, a.perVip);
         });
         break;
       case "notify":
@@ -327,6 +329,7 @@ export class VrrpRuntime {
       master: master ?? "-",
       reason,
     });
+    this.hooks.stateChanged?.(e.c.name, from, to);
   }
 
   private queueVips(e: Entry, take: boolean): void {
@@ -423,6 +426,11 @@ export class VrrpRuntime {
       });
     }
     return { instances };
+  }
+
+  /** The instance's state ("init", "backup", "master", "fault"), or null when it is not running. */
+  stateOf(name: string): string | null {
+    return this.states.get(name)?.name ?? null;
   }
 
   /** The configuration last given to update() (for reload diagnostics). */

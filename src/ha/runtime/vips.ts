@@ -2,7 +2,7 @@
  * Taking and releasing an instance's virtual addresses. The default driver does what keepalived
  * does on the proxy plane: `ip addr add/del VIP/len dev IF [brd] [scope] [label]`, and sends its
  * gratuitous ARPs through an AF_PACKET socket. On the packet plane the plane owns the VIP at
- * layer 2: a `VipDriver` that calls its setArpFor/announce replaces this one (see docs/vrrp.md).
+ * layer 2: `PlaneVips` (plane-vips.ts) calls its setArpFor/announce instead (see docs/vrrp.md).
  */
 import { PacketSocket } from "../../sys/libc.ts";
 import type { VipConfig, VrrpInstanceConfig } from "../vrrp-config.ts";
@@ -14,7 +14,7 @@ export interface VipDriver {
   take(c: VrrpInstanceConfig): Promise<string[]>;
   release(c: VrrpInstanceConfig): Promise<string[]>;
   /** `perVip` gratuitous ARPs for every IPv4 VIP; returns how many went out. */
-  announce(c: VrrpInstanceConfig, perVip: number): number;
+  announce(c: VrrpInstanceConfig, perVip: number): number | Promise<number>;
   close(): void;
 }
 

@@ -24,6 +24,7 @@ export type WorkerMessage =
   | { type: "ready" }
   | { type: "error"; message: string }
   | { type: "reply"; id: number; result: unknown }
+  | { type: "log"; level: "info" | "warning" | "error"; msg: string; fields?: Record<string, unknown> }
   | { type: "stopped" };
 
 export type ApplyReply = OpResult[];

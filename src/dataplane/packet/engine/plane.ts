@@ -18,6 +18,8 @@ export interface PacketPlaneOptions {
   batch?: number;
   /** How often the cached snapshot (metrics) is refreshed, ms (default 1000; 0 = never). */
   refreshMs?: number;
+  /** Log lines of the worker (its sync daemons). */
+  log?: (level: "info" | "warning" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /** The worker module's path under src/ (scripts/build.ts embeds it as an extra entry point). */
@@ -55,6 +57,7 @@ export class PacketPlane {
   private stopped: Promise<void>;
   private onStopped!: () => void;
   private closed = false;
+  private log?: PacketPlaneOptions["log"];
 
   private constructor(
     private readonly worker: Worker,
@@ -78,6 +81,7 @@ export class PacketPlane {
     const control = new SharedArrayBuffer(16);
     const worker = new Worker(workerUrl());
     const plane = new PacketPlane(worker, interfaces, counters, control);
+    plane.log = o.log;
     await new Promise<void>((resolve, reject) => {
       worker.onmessage = (ev: MessageEvent<WorkerMessage>) => {
         const m = ev.data;
@@ -107,6 +111,8 @@ export class PacketPlane {
       else p?.resolve(m.result);
     } else if (m.type === "stopped") {
       this.onStopped();
+    } else if (m.type === "log") {
+      this.log?.(m.level, m.msg, m.fields);
     }
   }
 

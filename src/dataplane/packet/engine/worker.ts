@@ -7,6 +7,8 @@
  */
 /// <reference lib="webworker" />
 
+import { SyncDaemons } from "../../../sync/daemon.ts";
+import { followDaemonOps } from "../../../sync/worker-sync.ts";
 import { PACKET_OTHERHOST, PACKET_OUTGOING, PacketSocket, Poller } from "../../../sys/libc.ts";
 import { formatMac } from "../ethernet.ts";
 import { formatIpv4 } from "../ipv4.ts";
@@ -59,6 +61,8 @@ class SocketTx implements TxQueue {
 
 let engine: PacketEngine | null = null;
 let init: WorkerInit | null = null;
+/** Connection sync (--start-daemon) runs here, on the director that carries traffic (docs/sync.md). */
+let sync: SyncDaemons | null = null;
 
 function post(m: WorkerMessage): void {
   self.postMessage(m);
@@ -68,7 +72,7 @@ function handle(req: WorkerRequest): unknown {
   const e = engine!;
   switch (req.type) {
     case "apply":
-      return e.apply(req.ops);
+      return sync ? followDaemonOps(sync, req.ops, e.apply(req.ops)) : e.apply(req.ops);
     case "snapshot":
       return e.snapshot(req.connections);
     case "arp-for":
@@ -93,11 +97,13 @@ self.onmessage = (ev: MessageEvent<WorkerInit | WorkerRequest>) => {
     void start(m);
     return;
   }
-  try {
-    post({ type: "reply", id: m.id, result: handle(m) });
-  } catch (e) {
-    post({ type: "reply", id: m.id, result: { error: (e as Error).message } });
-  }
+  // Some requests answer later (a sync daemon's socket opening): reply when the result is there.
+  Promise.resolve()
+    .then(() => handle(m))
+    .then(
+      (result) => post({ type: "reply", id: m.id, result }),
+      (e) => post({ type: "reply", id: m.id, result: { error: (e as Error).message } }),
+    );
 };
 
 async function start(m: WorkerInit): Promise<void> {
@@ -115,10 +121,14 @@ async function start(m: WorkerInit): Promise<void> {
   const control = new Int32Array(m.control);
   const tx = new SocketTx(socks, cnt);
   engine = new PacketEngine({ interfaces: m.interfaces, counters: cnt, tx, now: performance.now() });
+  sync = new SyncDaemons(engine.director, {
+    log: (level, msg, fields) => post({ type: "log", level, msg, fields }),
+  });
   post({ type: "ready" });
   try {
     await loop(engine, socks, tx, cnt, control);
   } finally {
+    await sync?.stop();
     tx.flush();
     for (const s of socks) s.close();
     post({ type: "stopped" });
