@@ -79,10 +79,13 @@ export function readInterface(name: string): InterfaceInfo {
     macText = readFileSync(`${sys}/address`, "utf8").trim();
     mtuText = readFileSync(`${sys}/mtu`, "utf8").trim();
   } catch {
-    throw new Error(`no such network interface ${JSON.stringify(name)} (nothing in ${sys})`);
+    throw new Error(
+      `--interface ${name}: no such network interface in this network namespace (nothing in ${sys})`,
+    );
   }
   const mac = parseMac(macText);
-  if (!mac) throw new Error(`interface ${name} has no Ethernet address (${JSON.stringify(macText)})`);
+  if (!mac)
+    throw new Error(`--interface ${name}: not an Ethernet interface (address ${JSON.stringify(macText)})`);
   const links = ipJson<IpJsonLink[]>(["-4", "addr", "show", "dev", name]) ?? [];
   const v4: Ipv4Net[] = [];
   for (const a of links[0]?.addr_info ?? []) {
