@@ -7,10 +7,14 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildBinary } from "../../scripts/build.ts";
+import { WORKER_FROM_SRC, workerUrl } from "../../src/dataplane/packet/engine/plane.ts";
 import { addNamespace, deleteNamespace, inNs, labUnavailable, nsSysctl, run } from "../../src/lab/netns.ts";
 import { selfCommand } from "../../src/lab/self.ts";
 
 const NS = "uvst-eng2r";
+/** Set while the compiled-binary test runs: the command to start instead of bun + src/main.ts. */
+let binary: string[] | undefined;
 const SKIP = labUnavailable();
 const why = (name: string) => (SKIP ? `${name} (skipped: ${SKIP})` : name);
 const dir = mkdtempSync(join(tmpdir(), "uvs-eng2r-"));
@@ -46,7 +50,7 @@ afterAll(() => {
 });
 
 const runArgs = (...extra: string[]) => [
-  ...selfCommand(),
+  ...(binary ?? selfCommand()),
   "run",
   "--dataplane",
   "packet",
@@ -103,4 +107,49 @@ test.skipIf(!!SKIP)(
     expect(run(inNs(NS, ["sysctl", "-n", "net.ipv4.ip_forward"])).stdout.trim()).toBe("0");
   },
   30_000,
+);
+
+test("the worker's URL: next to plane.ts under bun, below /$bunfs/root in a compiled binary", () => {
+  const here = workerUrl();
+  expect(here.endsWith("/src/dataplane/packet/engine/worker.ts")).toBe(true);
+  expect(existsSync(new URL(here).pathname)).toBe(true);
+  expect(workerUrl("file:///$bunfs/root/uvs")).toBe(`file:///$bunfs/root/${WORKER_FROM_SRC}`);
+});
+
+test.skipIf(!!SKIP)(
+  why("the compiled binary starts the packet worker (an extra entry point) and serves the table"),
+  async () => {
+    const out = join(dir, "uvs");
+    await buildBinary({ outfile: out });
+    binary = [out];
+    try {
+      const sock = join(dir, "e.sock");
+      const p = Bun.spawn(inNs(NS, runArgs("--interface", "v0", "--control", sock)), {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        cwd: "/",
+      });
+      try {
+        const deadline = Date.now() + 10_000;
+        while (!existsSync(sock) && p.exitCode === null && Date.now() < deadline) await Bun.sleep(50);
+        const listing = run([out, "ipvsadm", "-Ln"], { ...process.env, UVS_CONTROL: sock } as Record<
+          string,
+          string
+        >);
+        expect(listing.stdout).toContain("TCP  192.0.2.100:80 rr");
+        expect(listing.stdout).toContain("-> 192.0.2.11:80");
+      } finally {
+        p.kill("SIGTERM");
+        const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+        await p.exited;
+        clearTimeout(t);
+      }
+      expect(await new Response(p.stderr).text()).not.toContain("error");
+    } finally {
+      binary = undefined;
+      rmSync(join(dir, "uvs"), { force: true });
+    }
+  },
+  60_000,
 );
