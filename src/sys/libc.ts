@@ -278,6 +278,28 @@ export class PacketSocket {
     }
   }
 
+  /**
+   * AF_PACKET for sending only: bound to the interface with protocol 0, so the kernel hands it
+   * no frames (`open` gets a copy of every frame on the link). For occasional frames such as
+   * gratuitous ARP; send with `sendOne`.
+   */
+  static openSendOnly(ifname: string): PacketSocket {
+    const ifindex = ifIndex(ifname);
+    const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw fail(`socket(AF_PACKET) on ${ifname}`);
+    try {
+      const sll = new Uint8Array(SOCKADDR_LL);
+      const v = new DataView(sll.buffer);
+      v.setUint16(0, AF_PACKET, true);
+      v.setInt32(4, ifindex, true);
+      if (c.bind(fd, ptr(sll), SOCKADDR_LL) < 0) throw fail(`bind(AF_PACKET ${ifname})`);
+      return new PacketSocket(fd, ifname, ifindex, 1, 128);
+    } catch (e) {
+      c.close(fd);
+      throw e;
+    }
+  }
+
   /** Receive multicast frames for this MAC (a NIC filters them otherwise; veth does not). */
   addMulticast(mac: Uint8Array): void {
     addPacketMembership(this.fd, this.ifindex, PACKET_MR_MULTICAST, mac);

@@ -91,7 +91,8 @@ export class IpAddrVips implements VipDriver {
       const mac = interfaceMac(dev);
       let entry: { sock: PacketSocket; mac: Uint8Array } | null = null;
       try {
-        if (mac) entry = { sock: PacketSocket.open(dev, { batch: 1, frameSize: 128 }), mac };
+        // send-only: a GARP socket has no business receiving every frame on the link
+        if (mac) entry = { sock: PacketSocket.openSendOnly(dev), mac };
       } catch {
         entry = null;
       }
