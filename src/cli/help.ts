@@ -4,8 +4,11 @@ export const UVS_HELP = `uvs — a userspace Linux Virtual Server
 
 Usage:
   uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain S] [--no-watch]
-                                      the daemon: rules file (default /etc/uvs/uvs.conf), proxy data
-                                      plane, control socket (default /run/uvs/uvs.sock)
+          [--dataplane proxy|packet --interface IF… [--auto-sysctl]]
+                                      the daemon: rules file (default /etc/uvs/uvs.conf), control
+                                      socket (default /run/uvs/uvs.sock), VRRP and connection sync;
+                                      the proxy data plane (default, NAT-like, unprivileged) or the
+                                      packet data plane (root, Linux: real NAT, DR and TUN frames)
   uvs [--state FILE] ipvsadm ARGS…    ipvsadm 1.31, byte for byte, against the daemon (or a snapshot)
   uvs [--state FILE] -OPTION …        the same: a first argument that is an option means ipvsadm
   uvs [tui]                           the terminal UI (plain uvs on a terminal): services, connections,
@@ -39,5 +42,5 @@ Global options (before the command):
   --state FILE      work on the state snapshot FILE instead of the daemon (also UVS_STATE); changing
                     commands write FILE back atomically; a FILE that does not exist starts empty
 
-Not built yet: the packet data plane (DR/TUN) and connection sync.
+Docs: README.md and docs/ (rules-file, packet-plane, labs, vrrp, sync, health, bench, tui).
 `;
