@@ -2,6 +2,7 @@
  * Run `uvs run` as a subprocess with a rules file and control socket in a fresh temp dir, plus
  * small real servers on loopback. Everything is torn down by `stop()`, even when a test fails.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import type { Subprocess } from "bun";
 import { runIpvsadm } from "../../src/cli/ipvsadm/run.ts";
 import { openDaemonBackend } from "../../src/control/backend.ts";
 import { connectControl } from "../../src/control/client.ts";
+import { collectOutput, eventually } from "./proc.ts";
 
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
 
@@ -48,19 +50,13 @@ export async function startDaemon(
       env: { ...process.env, ...env },
     },
   );
-  let out = "";
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk);
-  };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
+  const out = collectOutput(proc);
   const d: RunningDaemon = {
     dir,
     rules,
     control,
     proc,
-    output: () => out,
+    output: out,
     async ipvsadm(...args) {
       return runIpvsadm(args, {
         argv0: "ipvsadm",
@@ -89,7 +85,7 @@ export async function startDaemon(
     }
   }
   await d.stop();
-  throw new Error(`daemon did not start:\n${out}`);
+  throw new Error(`daemon did not start:\n${out()}`);
 }
 
 /** An HTTP/1.0-style request on a fresh TCP connection; resolves with the whole response text. */
@@ -141,12 +137,7 @@ export async function until(
   ms = 3000,
   what = "condition",
 ): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  if (!(await eventually(cond, ms, 25))) throw new Error(`timed out waiting for ${what}`);
 }
 
 export function rulesFile(

@@ -5,6 +5,7 @@
  * prints as ipvsadm does; `--stop-daemon` stops it; after the master is gone the backup takes new
  * connections.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { runIpvsadm } from "../../src/cli/ipvsadm/run.ts";
 import { openDaemonBackend } from "../../src/control/backend.ts";
 import { connectControl } from "../../src/control/client.ts";
 import { MAIN } from "../helpers/daemon.ts";
+import { collectOutput, eventually } from "../helpers/proc.ts";
 
 const NS_M = "uvst-syncm";
 const NS_B = "uvst-syncb";
@@ -51,24 +53,9 @@ function spawnIn(ns: string, args: string[]): Proc {
     stdout: "pipe",
     stderr: "pipe",
   });
-  let out = "";
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out += dec.decode(c);
-  };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
+  const out = collectOutput(proc);
   procs.push(proc);
-  return { proc, out: () => out };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await Bun.sleep(100);
-  }
-  return cond();
+  return { proc, out };
 }
 
 const procs: Subprocess[] = [];
@@ -85,7 +72,7 @@ async function startNode(ns: string, name: string): Promise<Node> {
   const control = join(dir, `${name}.sock`);
   writeFileSync(rules, RULES);
   const daemon = spawnIn(ns, [MAIN, "run", "--rules", rules, "--control", control, "--drain", "1"]);
-  const up = await until(async () => {
+  const up = await eventually(async () => {
     try {
       const c = await connectControl(control);
       await c.call("ping", {});
@@ -136,9 +123,10 @@ beforeAll(async () => {
   // Carrier shows a moment after both ends are up (linkwatch); start once both links run.
   const running = (ns: string, ifn: string) =>
     Bun.spawnSync(["ip", "-n", ns, "link", "show", ifn]).stdout.toString().includes("state UP");
-  if (!(await until(() => running(NS_M, IF_M) && running(NS_B, IF_B), 5000))) throw new Error("veth not up");
+  if (!(await eventually(() => running(NS_M, IF_M) && running(NS_B, IF_B), 5000)))
+    throw new Error("veth not up");
   const server = spawnIn(NS_M, [PEER, "server", "192.0.2.1", "8080"]);
-  if (!(await until(() => server.out().includes("listening"), 5000))) throw new Error(server.out());
+  if (!(await eventually(() => server.out().includes("listening"), 5000))) throw new Error(server.out());
   [m, b] = await Promise.all([startNode(NS_M, "master"), startNode(NS_B, "backup")]);
 }, 30_000);
 
@@ -185,11 +173,11 @@ describe("connection sync between two daemons in namespaces", () => {
     `a proxied connection shows on the backup: ESTABLISHED, counted active, then TIME_WAIT (${why})`,
     async () => {
       const client = spawnIn(NS_M, [PEER, "client", "192.0.2.100", "80", "5", "4000"]);
-      expect(await until(() => client.out().includes("echoed 5"), 5000)).toBe(true);
+      expect(await eventually(() => client.out().includes("echoed 5"), 5000)).toBe(true);
       // A partly filled message leaves the master within ~3 s (2 s age, checked every second).
       let rows: string[] = [];
       expect(
-        await until(async () => {
+        await eventually(async () => {
           rows = await connRows(b);
           return rows.some((r) => r.includes("ESTABLISHED"));
         }, 4000),
@@ -203,10 +191,10 @@ describe("connection sync between two daemons in namespaces", () => {
       const ln = (await b.ipvsadm("-Ln")).stdout;
       expect(ln).toMatch(/-> 192\.0\.2\.1:8080 +Masq +1 +1 +0/);
 
-      expect(await until(() => client.out().includes("closed"), 8000)).toBe(true);
-      expect(await until(async () => (await connRows(b)).some((r) => r.includes("TIME_WAIT")), 4000)).toBe(
-        true,
-      );
+      expect(await eventually(() => client.out().includes("closed"), 8000)).toBe(true);
+      expect(
+        await eventually(async () => (await connRows(b)).some((r) => r.includes("TIME_WAIT")), 4000),
+      ).toBe(true);
       expect((await b.ipvsadm("-Ln")).stdout).toMatch(/-> 192\.0\.2\.1:8080 +Masq +1 +0 +1/);
     },
     20_000,
@@ -221,7 +209,7 @@ describe("connection sync between two daemons in namespaces", () => {
       expect(again.stderr).toContain("No daemon is running");
       const before = await connRows(b);
       const client = spawnIn(NS_M, [PEER, "client", "192.0.2.100", "80", "5", "100"]);
-      expect(await until(() => client.out().includes("closed"), 5000)).toBe(true);
+      expect(await eventually(() => client.out().includes("closed"), 5000)).toBe(true);
       await Bun.sleep(3500);
       expect((await connRows(b)).length).toBe(before.length);
       expect((await connRows(m)).length).toBe(before.length + 1);
@@ -235,7 +223,7 @@ describe("connection sync between two daemons in namespaces", () => {
       m.daemon.proc.kill("SIGKILL");
       await m.daemon.proc.exited;
       const client = spawnIn(NS_B, [PEER, "client", "192.0.2.100", "80", "3", "0"]);
-      expect(await until(() => client.out().includes("closed"), 5000)).toBe(true);
+      expect(await eventually(() => client.out().includes("closed"), 5000)).toBe(true);
       expect(client.out()).toContain("echoed 3");
     },
     10_000,

@@ -12,6 +12,7 @@
  *   ARP moves the router's entry for the VIP, its worker forwards the client's frames with the
  *   synced entry (InPkts grow) and the transfer ends with every byte. New connections work too.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +25,7 @@ import type { Method } from "../../../src/control/protocol.ts";
 import { type Lab, labDown, labUp } from "../../../src/lab/build.ts";
 import { addNamespace, deleteNamespace, ip, labUnavailable, nsSysctl, run } from "../../../src/lab/netns.ts";
 import { MAIN } from "../../helpers/daemon.ts";
+import { collectOutput, eventually } from "../../helpers/proc.ts";
 
 const PREFIX = `uvst-fo${process.pid % 100000}`;
 const NS_D2 = `${PREFIX}-director2`;
@@ -76,24 +78,9 @@ function spawnIn(ns: string, argv: string[]): Proc {
     stdout: "pipe",
     stderr: "pipe",
   });
-  let out = "";
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out += dec.decode(c);
-  };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
+  const out = collectOutput(proc);
   procs.push(proc);
-  return { proc, out: () => out };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, step = 100): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await Bun.sleep(step);
-  }
-  return cond();
+  return { proc, out };
 }
 
 interface Director {
@@ -136,7 +123,7 @@ async function startDirector(
     "--control",
     control,
   ]);
-  const up = await until(async () => {
+  const up = await eventually(async () => {
     try {
       await call(control, "ping", {});
       return true;
@@ -241,7 +228,7 @@ beforeAll(async () => {
       String(BODY_BYTES),
       String(BODY_SECONDS),
     ]);
-    if (!(await until(() => srv.out().includes("listening"), 5000)))
+    if (!(await eventually(() => srv.out().includes("listening"), 5000)))
       throw new Error(`slow server: ${srv.out()}`);
   }
   [d1, d2] = await Promise.all([
@@ -260,7 +247,7 @@ describe("DR failover between two packet-plane directors", () => {
     `VRRP on the packet plane: only the master answers ARP; sync daemons follow VRRP (${why})`,
     async () => {
       // d1 (150) wins the first election after Master_Down_Interval (3 × 1 s + skew).
-      expect(await until(async () => vrrpState(await d1.snapshot()) === "master", 8000)).toBe(true);
+      expect(await eventually(async () => vrrpState(await d1.snapshot()) === "master", 8000)).toBe(true);
       expect(vrrpState(await d2.snapshot())).toBe("backup");
       const r = curlVip(80);
       expect(r.ok).toBe(true);
@@ -268,7 +255,7 @@ describe("DR failover between two packet-plane directors", () => {
       expect(routerMacForVip()).toBe(d1.mac);
       // lvs_sync_daemon eth0 VI_1: syncid defaults to the instance's vrid (51).
       expect(
-        await until(
+        await eventually(
           async () => (await d1.ipvsadm("-L", "--daemon")).stdout.startsWith("master sync daemon"),
           3000,
         ),
@@ -294,11 +281,11 @@ describe("DR failover between two packet-plane directors", () => {
         "8080",
         "30",
       ]);
-      expect(await until(() => client.out().includes("connected"), 5000)).toBe(true);
+      expect(await eventually(() => client.out().includes("connected"), 5000)).toBe(true);
       const t0 = Date.now();
       // The entry reaches the backup at its 3rd packet + up to 3 s (partly filled message, 2 s old).
       let row = "";
-      const synced = await until(async () => {
+      const synced = await eventually(async () => {
         const rows = (await d2.ipvsadm("-Lnc")).stdout.split("\n");
         row = rows.find((l) => l.includes(`${VIP}:8080`) && l.includes("ESTABLISHED")) ?? "";
         return row !== "";
@@ -315,10 +302,10 @@ describe("DR failover between two packet-plane directors", () => {
       d1.daemon.proc.kill("SIGKILL");
       await d1.daemon.proc.exited;
 
-      expect(await until(async () => vrrpState(await d2.snapshot()) === "master", 8000, 50)).toBe(true);
+      expect(await eventually(async () => vrrpState(await d2.snapshot()) === "master", 8000, 50)).toBe(true);
       const masterAfterMs = Date.now() - killedAt;
       // The gratuitous ARPs of the takeover moved the router's entry for the VIP to director 2.
-      expect(await until(() => routerMacForVip() === d2.mac, 3000)).toBe(true);
+      expect(await eventually(() => routerMacForVip() === d2.mac, 3000)).toBe(true);
 
       await client.proc.exited;
       const line = client.out().trim().split("\n").pop() ?? "";

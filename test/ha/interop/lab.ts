@@ -3,12 +3,14 @@
  * on it (192.0.2.0/24 only), keepalived and `uvs run` as subprocesses inside the nodes, tcpdump on
  * the bridge for adverts and gratuitous ARPs with kernel timestamps. `down()` removes everything.
  */
+
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { connectControl } from "../../../src/control/client.ts";
+import { collectOutput } from "../../helpers/proc.ts";
 
 export const ROOT = join(import.meta.dir, "../../..");
 const MAIN = join(ROOT, "src/main.ts");
@@ -100,14 +102,8 @@ export class HaLab {
       cwd: ROOT,
     });
     this.procs.push(proc);
-    let out = "";
-    const collect = async (s: ReadableStream<Uint8Array>) => {
-      const dec = new TextDecoder();
-      for await (const chunk of s) out += dec.decode(chunk);
-    };
-    void collect(proc.stdout);
-    void collect(proc.stderr);
-    return { proc, output: () => out };
+    const out = collectOutput(proc);
+    return { proc, output: out };
   }
 
   /** tcpdump on the bridge: VRRP and gratuitous ARP, timestamps from the kernel. */
