@@ -37,6 +37,9 @@ class NullTx implements TxQueue {
   commit(_ifIdx: number, len: number): void {
     if (len > 0) this.frames++;
   }
+  forward(_ifIdx: number, _buf: Uint8Array, len: number): void {
+    if (len > 0) this.frames++;
+  }
 }
 
 function service(
@@ -145,7 +148,10 @@ function run(kinds: string[], copyOnly: boolean): { ns: number; forwarded: numbe
   let now = 2000;
   const body = (count: number) => {
     for (let i = 0; i < count; i++) {
-      if ((i & (BATCH - 1)) === 0) e.setNow((now += 0.05));
+      if ((i & (BATCH - 1)) === 0) {
+        now += 0.05;
+        e.setNow(now);
+      }
       const f = set[i % set.length];
       rx.set(f);
       if (!copyOnly) e.frame(0, rx, f.length, 0);

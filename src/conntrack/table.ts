@@ -308,9 +308,26 @@ export class ConnTable {
 
   /** (Re)start the entry's timer: it expires `timeoutMs` after `now`. */
   arm(i: number, timeoutMs: number, now: number): void {
+    const at = now + timeoutMs;
+    // Every packet re-arms: an entry already on the list of its timeout moves to the tail
+    // without the list lookup (a tail entry only gets its new time).
+    const cur = this.tlist[i];
+    if (cur !== NIL && cur !== MAX_LISTS && this.tmo[i] === timeoutMs) {
+      const tail = this.listTail[cur];
+      if (this.exp[tail] <= at) {
+        if (tail !== i) {
+          this.unlink(i, cur);
+          this.tprev[i] = tail;
+          this.tnext[i] = NIL;
+          this.tnext[tail] = i;
+          this.listTail[cur] = i;
+        }
+        this.exp[i] = at;
+        return;
+      }
+    }
     this.disarm(i);
     this.tmo[i] = timeoutMs;
-    const at = now + timeoutMs;
     this.exp[i] = at;
     let l = this.listOf.get(timeoutMs);
     if (l === undefined && this.listHead.length < MAX_LISTS) {
@@ -337,18 +354,20 @@ export class ConnTable {
   disarm(i: number): void {
     const l = this.tlist[i];
     if (l === NIL) return;
-    if (l === MAX_LISTS) {
+    if (l === MAX_LISTS)
       this.gen[i]++; // the heap entry goes stale
-    } else {
-      const p = this.tprev[i];
-      const n = this.tnext[i];
-      if (p === NIL) this.listHead[l] = n;
-      else this.tnext[p] = n;
-      if (n === NIL) this.listTail[l] = p;
-      else this.tprev[n] = p;
-    }
+    else this.unlink(i, l);
     this.tlist[i] = NIL;
     this.exp[i] = Number.POSITIVE_INFINITY;
+  }
+
+  private unlink(i: number, l: number): void {
+    const p = this.tprev[i];
+    const n = this.tnext[i];
+    if (p === NIL) this.listHead[l] = n;
+    else this.tnext[p] = n;
+    if (n === NIL) this.listTail[l] = p;
+    else this.tprev[n] = p;
   }
 
   /** Earliest expiry time among armed entries (Infinity when none). */

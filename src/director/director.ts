@@ -44,6 +44,11 @@ export interface DirectorHooks {
    * that drives states itself calls it too.
    */
   inPacket?(slot: number): void;
+  /**
+   * The sync backup created or updated this entry (ip_vs_proc_conn): a packet plane indexes what
+   * it needs that its own frames would have set up (the NAT reply key).
+   */
+  synced?(slot: number): void;
 }
 
 export interface IpvsInfo {

@@ -90,8 +90,12 @@ export function flowEvent(d: Director, ref: FlowRef, ev: FlowEvent): void {
  * "packet" (a read or a write) unless `packets` says otherwise, and re-arms the entry's timer.
  */
 export function account(d: Director, ref: FlowRef, dir: "in" | "out", bytes: number, packets = 1): void {
-  if (!isLive(d, ref)) return;
-  const dest = d.conns.dest(ref.slot);
+  if (isLive(d, ref)) accountSlot(d, ref.slot, dir, bytes, packets);
+}
+
+/** `account` for a slot the caller just found live (a packet plane's per-frame path: no FlowRef). */
+export function accountSlot(d: Director, slot: number, dir: "in" | "out", bytes: number, packets = 1): void {
+  const dest = d.conns.dest(slot);
   if (dest) {
     const s = dest.stats;
     const v = dest.svc?.stats;
@@ -111,6 +115,6 @@ export function account(d: Director, ref: FlowRef, dir: "in" | "out", bytes: num
       }
     }
   }
-  armForState(d, ref.slot);
-  if (dir === "in") d.hooks.inPacket?.(ref.slot);
+  armForState(d, slot);
+  if (dir === "in") d.hooks.inPacket?.(slot);
 }

@@ -122,6 +122,7 @@ export function applySyncConn(d: Director, c: SyncConn, version: 0 | 1 = 1): App
   const ms = timeoutMs(d, c, template);
   t.setTimeout(slot, ms);
   t.arm(slot, ms, d.now);
+  d.hooks.synced?.(slot);
   return outcome;
 }
 

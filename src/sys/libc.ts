@@ -178,7 +178,10 @@ class MsgBatch {
   readonly control: Uint8Array;
   readonly controlView: DataView;
   private readonly iov: Uint8Array;
+  private readonly iov32: Uint32Array;
   readonly hdrPtr: number;
+  /** Address of slot 0 (slot i is at base + i * slotSize). */
+  readonly base: number;
 
   constructor(
     readonly count: number,
@@ -191,11 +194,13 @@ class MsgBatch {
     this.hdrs = new Uint8Array(count * MMSGHDR);
     this.hv = new DataView(this.hdrs.buffer);
     this.iov = new Uint8Array(count * IOVEC);
+    this.iov32 = new Uint32Array(this.iov.buffer);
     this.names = new Uint8Array(count * NAME_STRIDE);
     this.control = new Uint8Array(count * CONTROL);
     this.controlView = new DataView(this.control.buffer);
     const iv = new DataView(this.iov.buffer);
     const base = ptr(this.data);
+    this.base = base;
     const iovBase = ptr(this.iov);
     const nameBase = ptr(this.names);
     const ctlBase = ptr(this.control);
@@ -216,7 +221,18 @@ class MsgBatch {
   /** Set the length of slot i's iovec (send side). */
   setLen(i: number, len: number): void {
     // The upper 32 bits of iov_len stay 0: frames are far below 4 GiB.
-    new DataView(this.iov.buffer).setUint32(i * IOVEC + 8, len, true);
+    this.iov32[(i * IOVEC + 8) >> 2] = len;
+  }
+
+  /**
+   * Point entry i at `len` bytes at address `addr` (send side: a frame in another batch's slot,
+   * sent without a copy; the caller keeps that memory unchanged until the send). Little-endian.
+   */
+  setIov(i: number, addr: number, len: number): void {
+    const w = (i * IOVEC) >> 2;
+    this.iov32[w] = addr >>> 0;
+    this.iov32[w + 1] = Math.floor(addr / 4294967296);
+    this.iov32[w + 2] = len;
   }
 }
 
@@ -339,7 +355,8 @@ export class PacketSocket {
   status(i: number): number {
     const cv = this.rx.controlView;
     const o = i * CONTROL;
-    const clen = Number(this.rx.hv.getBigUint64(i * MMSGHDR + 40, true));
+    // msg_controllen (size_t): the low 32 bits hold it, read without a BigInt.
+    const clen = this.rx.hv.getUint32(i * MMSGHDR + 40, true);
     if (clen < 20) return 0;
     if (cv.getInt32(o + 8, true) !== SOL_PACKET || cv.getInt32(o + 12, true) !== PACKET_AUXDATA) return 0;
     return cv.getUint32(o + 16, true);

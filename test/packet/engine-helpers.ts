@@ -67,6 +67,9 @@ export class RecordingTx implements TxQueue {
   commit(ifIdx: number, len: number): void {
     this.sent.push({ ifIdx, frame: this.buf.slice(0, len) });
   }
+  forward(ifIdx: number, buf: Uint8Array, len: number): void {
+    this.sent.push({ ifIdx, frame: buf.slice(0, len) });
+  }
   take(): Sent[] {
     return this.sent.splice(0);
   }

@@ -11,12 +11,13 @@ import {
   CONN_F_FWD_MASK,
   CONN_F_MASQ,
   CONN_F_NOOUTPUT,
+  CONN_F_TEMPLATE,
   CONN_F_TUNNEL,
 } from "../../../conntrack/table.ts";
 import type { DirectorOp, OpResult } from "../../../director/api.ts";
 import { expireEntry, setState } from "../../../director/conn-ops.ts";
 import { Director } from "../../../director/director.ts";
-import { account, type FlowRef, openFlow } from "../../../director/flows.ts";
+import { accountSlot, openFlow } from "../../../director/flows.ts";
 import { directorToSnapshot } from "../../../director/snapshot-io.ts";
 import { ipv4FromU32 } from "../../../model/addr.ts";
 import type { Service } from "../../../model/service.ts";
@@ -49,10 +50,15 @@ import { OutIndex } from "./out-index.ts";
 /** tpacket_auxdata status bit: the L4 checksum is partial (CHECKSUM_PARTIAL). */
 export const CSUM_NOT_READY = 1 << 3;
 
-/** Where frames leave: a buffer per interface to build the next frame in, then commit its length. */
+/**
+ * Where frames leave: a buffer per interface to build the next frame in, then commit its length;
+ * or `forward` the received frame as it is now (the queue may refer to `buf` instead of copying
+ * it, until its next flush: the worker sends straight from the rx slot).
+ */
 export interface TxQueue {
   slot(ifIdx: number): Uint8Array;
   commit(ifIdx: number, len: number): void;
+  forward(ifIdx: number, buf: Uint8Array, len: number): void;
 }
 
 export interface EngineOptions {
@@ -84,9 +90,12 @@ class SlotCache {
   rport = new Uint16Array(0);
   vip = new Uint32Array(0);
   vport = new Uint16Array(0);
+  cip = new Uint32Array(0);
   method = new Uint8Array(0);
   /** Interface toward the real server, and toward the client (where its first frame came from). */
   rsIf = new Uint8Array(0);
+  /** 1 when the real server is on the link of rsIf (else rsIf leads to its gateway). */
+  onLink = new Uint8Array(0);
   cliIf = new Uint8Array(0);
   cliMac = new Uint8Array(0);
 
@@ -103,8 +112,10 @@ class SlotCache {
     this.rport = g(this.rport, (k) => new Uint16Array(k));
     this.vip = g(this.vip, (k) => new Uint32Array(k));
     this.vport = g(this.vport, (k) => new Uint16Array(k));
+    this.cip = g(this.cip, (k) => new Uint32Array(k));
     this.method = g(this.method, (k) => new Uint8Array(k));
     this.rsIf = g(this.rsIf, (k) => new Uint8Array(k));
+    this.onLink = g(this.onLink, (k) => new Uint8Array(k));
     this.cliIf = g(this.cliIf, (k) => new Uint8Array(k));
     const mac = new Uint8Array(n * ETH_ALEN);
     mac.set(this.cliMac);
@@ -141,6 +152,7 @@ export class PacketEngine {
     this.now = o.now ?? 0;
     this.director = new Director({}, this.now);
     this.director.hooks.expired = (slot) => this.outIndex.remove(slot);
+    this.director.hooks.synced = (slot) => this.synced(slot);
     this.ctx = {
       isVipV4: (a) => this.vips.has(a),
       lookup: (v, dir) => this.lookup(v, dir),
@@ -287,10 +299,6 @@ export class PacketEngine {
   private readonly isCurrent = (slot: number, serial: number): boolean =>
     this.director.conns.isLive(slot) && this.director.conns.serialOf(slot) === serial;
 
-  private ref(slot: number): FlowRef {
-    return { slot, serial: this.director.conns.serialOf(slot) };
-  }
-
   private newFlow(ifIdx: number): void {
     const v = this.v;
     const svc = this.services.get(svcKey(v.proto, v.daddr, v.dport));
@@ -323,7 +331,7 @@ export class PacketEngine {
         v.saddr,
         v.sport,
       );
-    account(this.director, t.ref, "in", v.ipEnd - v.l3Off);
+    accountSlot(this.director, slot, "in", v.ipEnd - v.l3Off);
     this.forward(slot, ifIdx);
   }
 
@@ -338,16 +346,45 @@ export class PacketEngine {
     c.rport[slot] = t.dport(slot);
     c.vip[slot] = t.vaddr(slot).words[0];
     c.vport[slot] = t.vport(slot);
+    c.cip[slot] = t.caddr(slot).words[0];
     c.method[slot] = t.flags(slot) & CONN_F_FWD_MASK;
     const hop = onLinkInterface(this.ifs, rip);
     c.rsIf[slot] = hop >= 0 ? hop : (this.nextHop(rip)?.ifIdx ?? NO_IF);
+    c.onLink[slot] = hop >= 0 ? 1 : 0;
     this.learnClient(slot, ifIdx);
+  }
+
+  /**
+   * An entry the sync backup made or updated: a NAT entry goes into the reply index, so after a
+   * failover the real server's replies are rewritten here too. Its client side is unknown until
+   * the client's next frame: until then replies are routed to the client's address.
+   */
+  private synced(slot: number): void {
+    const t = this.director.conns;
+    const f = t.flags(slot);
+    if (f & CONN_F_TEMPLATE || (f & CONN_F_FWD_MASK) !== CONN_F_MASQ || t.daddr(slot).af !== "inet") {
+      this.outIndex.remove(slot);
+      return;
+    }
+    const c = this.cache;
+    // An update of an entry we already know keeps the client side its frames taught us.
+    if (c.serial.length <= slot || c.serial[slot] !== t.serialOf(slot)) this.fill(slot, NO_IF);
+    this.outIndex.add(
+      slot,
+      c.serial[slot],
+      t.protoOf(slot),
+      c.rip[slot],
+      c.rport[slot],
+      c.cip[slot],
+      t.cport(slot),
+    );
   }
 
   /** NAT replies go back out of the interface and to the MAC the client's frames came from. */
   private learnClient(slot: number, ifIdx: number): void {
     const c = this.cache;
     c.cliIf[slot] = ifIdx;
+    if (ifIdx === NO_IF) return;
     const buf = this.v.buf;
     for (let i = 0; i < ETH_ALEN; i++) c.cliMac[slot * ETH_ALEN + i] = buf[ETH_ALEN + i];
   }
@@ -372,7 +409,8 @@ export class PacketEngine {
     }
     if (this.cache.serial.length <= slot || this.cache.serial[slot] !== t.serialOf(slot))
       this.fill(slot, ifIdx);
-    account(d, this.ref(slot), "in", v.ipEnd - v.l3Off);
+    else if (this.cache.cliIf[slot] === NO_IF) this.learnClient(slot, ifIdx);
+    accountSlot(d, slot, "in", v.ipEnd - v.l3Off);
     this.forward(slot, ifIdx);
   }
 
@@ -388,7 +426,7 @@ export class PacketEngine {
       return;
     }
     const ifc = this.ifs[rsIf];
-    const onLink = onLinkInterface(this.ifs, rip) === rsIf;
+    const onLink = c.onLink[slot] === 1;
     if (method === CONN_F_DROUTE && !onLink) {
       this.cnt[C.no_route]++; // DR needs the real server on a link of ours (as the kernel's)
       return;
@@ -401,12 +439,12 @@ export class PacketEngine {
     if (method === CONN_F_DROUTE) {
       rewriteDr(v, mac, ifc.mac);
       this.cnt[C.forward_dr]++;
-      this.push(rsIf, v.buf, v.len);
+      this.send(rsIf);
     } else if (method === CONN_F_MASQ) {
       natDstV4(v, rip, c.rport[slot]);
       setMacs(v.buf, mac, ifc.mac);
       this.cnt[C.forward_nat_in]++;
-      this.push(rsIf, v.buf, v.len);
+      this.send(rsIf);
     } else {
       this.tunnel(ifIn, rsIf, mac, rip);
     }
@@ -449,17 +487,17 @@ export class PacketEngine {
       if (next !== t.state(slot)) setState(d, slot, next);
     }
     const c = this.cache;
-    account(d, this.ref(slot), "out", v.ipEnd - v.l3Off);
+    accountSlot(d, slot, "out", v.ipEnd - v.l3Off);
     natSrcV4(v, c.vip[slot], c.vport[slot]);
     // The kernel routes replies (FORWARD hook): TTL goes down by one, header checksum follows.
     const ttlOff = v.l3Off + 8;
     const old = rd16(v.buf, ttlOff);
     v.buf[ttlOff]--;
     wr16(v.buf, v.l3Off + 10, csumReplace16(rd16(v.buf, v.l3Off + 10), old, rd16(v.buf, ttlOff)));
-    const out = c.cliIf[slot];
-    setMacs(v.buf, c.cliMac.subarray(slot * ETH_ALEN, slot * ETH_ALEN + ETH_ALEN), this.ifs[out].mac);
+    const out = this.toClient(slot);
+    if (out < 0) return;
     this.cnt[C.forward_nat_out]++;
-    this.push(out, v.buf, v.len);
+    this.send(out);
   }
 
   /**
@@ -490,7 +528,7 @@ export class PacketEngine {
           return;
         }
         setMacs(v.buf, mac, this.ifs[rsIf].mac);
-        this.push(rsIf, v.buf, v.len);
+        this.send(rsIf);
         return;
       }
       this.forward(slot, ifIdx);
@@ -510,12 +548,55 @@ export class PacketEngine {
     }
     const c = this.cache;
     natIcmpOutV4(v, c.vip[slot], c.vport[slot]);
-    const out = c.cliIf[slot];
-    setMacs(v.buf, c.cliMac.subarray(slot * ETH_ALEN, slot * ETH_ALEN + ETH_ALEN), this.ifs[out].mac);
+    const out = this.toClient(slot);
+    if (out < 0) return;
     this.cnt[C.icmp_forwarded]++;
-    this.push(out, v.buf, v.len);
+    this.send(out);
   }
 
+  /**
+   * MACs of the frame toward the client of `slot`: to the MAC its frames came from, from ours on
+   * that interface. Returns the interface, or -1 (counted) when there is no way yet.
+   */
+  private toClient(slot: number): number {
+    const c = this.cache;
+    const out = c.cliIf[slot];
+    if (out === NO_IF) return this.routeToClient(slot);
+    const buf = this.v.buf;
+    const m = c.cliMac;
+    const src = this.ifs[out].mac;
+    for (let i = 0, o = slot * ETH_ALEN; i < ETH_ALEN; i++, o++) {
+      buf[i] = m[o];
+      buf[ETH_ALEN + i] = src[i];
+    }
+    return out;
+  }
+
+  /** No client frame seen yet (a synced entry): route to the client's address, ARP for the hop. */
+  private routeToClient(slot: number): number {
+    const hop = this.nextHop(this.cache.cip[slot]);
+    if (!hop) {
+      this.cnt[C.no_route]++;
+      return -1;
+    }
+    const mac = this.neighbours.lookup(hop.ip, hop.ifIdx, this.now);
+    if (!mac) {
+      this.cnt[C.neighbour_unresolved]++;
+      return -1;
+    }
+    setMacs(this.v.buf, mac, this.ifs[hop.ifIdx].mac);
+    return hop.ifIdx;
+  }
+
+  /** The frame in the view, as rewritten, out of `ifIdx` (no copy where the queue can avoid it). */
+  private send(ifIdx: number): void {
+    const v = this.v;
+    this.tx.forward(ifIdx, v.buf, v.len);
+    this.cnt[C.frames_out]++;
+    this.cnt[C.bytes_out] += v.len;
+  }
+
+  /** A frame we built in a scratch buffer: copied into the queue (the scratch is reused). */
   private push(ifIdx: number, buf: Uint8Array, len: number): void {
     this.tx.slot(ifIdx).set(buf.subarray(0, len));
     this.tx.commit(ifIdx, len);

@@ -24,10 +24,18 @@ const POLL_MS = 10;
 const SLICE_MS = 4;
 const TICK_MS = 10;
 
-/** Batches frames per interface into the socket's tx slots; sendmmsg when full or at flush. */
+/**
+ * Batches frames per interface for sendmmsg (when full or at flush). Frames built here go into
+ * the socket's tx slots; a received frame sent on (`forward`) is sent from its rx slot without a
+ * copy: the loop flushes before the next recvmmsg can overwrite it.
+ */
 class SocketTx implements TxQueue {
   private readonly count: number[];
   private readonly lens: Uint32Array[];
+  private readonly addrs: Float64Array[];
+  /** The rx slot being processed and its address. */
+  private cur: Uint8Array | null = null;
+  private curAddr = 0;
 
   constructor(
     private readonly socks: PacketSocket[],
@@ -35,6 +43,13 @@ class SocketTx implements TxQueue {
   ) {
     this.count = socks.map(() => 0);
     this.lens = socks.map((s) => new Uint32Array(s.tx.count));
+    this.addrs = socks.map((s) => new Float64Array(s.tx.count));
+  }
+
+  /** The frame handed to the engine next lives at `addr`. */
+  receiving(buf: Uint8Array, addr: number): void {
+    this.cur = buf;
+    this.curAddr = addr;
   }
 
   slot(ifIdx: number): Uint8Array {
@@ -44,7 +59,22 @@ class SocketTx implements TxQueue {
 
   commit(ifIdx: number, len: number): void {
     if (len <= 0) return;
-    this.lens[ifIdx][this.count[ifIdx]++] = len;
+    const tx = this.socks[ifIdx].tx;
+    const k = this.count[ifIdx]++;
+    this.lens[ifIdx][k] = len;
+    this.addrs[ifIdx][k] = tx.base + k * tx.slotSize;
+  }
+
+  forward(ifIdx: number, buf: Uint8Array, len: number): void {
+    if (buf !== this.cur) {
+      this.slot(ifIdx).set(buf.subarray(0, len));
+      this.commit(ifIdx, len);
+      return;
+    }
+    if (this.count[ifIdx] === this.socks[ifIdx].tx.count) this.flushOne(ifIdx);
+    const k = this.count[ifIdx]++;
+    this.lens[ifIdx][k] = len;
+    this.addrs[ifIdx][k] = this.curAddr;
   }
 
   flush(): void {
@@ -53,7 +83,11 @@ class SocketTx implements TxQueue {
 
   private flushOne(i: number): void {
     const n = this.count[i];
-    const sent = this.socks[i].send(n, this.lens[i]);
+    const tx = this.socks[i].tx;
+    const lens = this.lens[i];
+    const addrs = this.addrs[i];
+    for (let k = 0; k < n; k++) tx.setIov(k, addrs[k], lens[k]);
+    const sent = this.socks[i].send(n, lens);
     if (sent < n) this.cnt[C.tx_errors] += sent < 0 ? n : n - sent;
     this.count[i] = 0;
   }
@@ -151,7 +185,7 @@ async function loop(
       const now = performance.now();
       e.setNow(now);
       let got = 0;
-      for (let i = 0; i < socks.length; i++) got += receive(e, socks[i], i, cnt);
+      for (let i = 0; i < socks.length; i++) got += receive(e, socks[i], i, tx, cnt);
       tx.flush();
       if (got === 0 || now >= sliceEnd) break;
     }
@@ -166,9 +200,10 @@ async function loop(
   }
 }
 
-function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, cnt: Float64Array): number {
+function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, tx: SocketTx, cnt: Float64Array): number {
   const n = s.recv();
   if (n <= 0) return 0;
+  const rx = s.rx;
   for (let i = 0; i < n; i++) {
     const type = s.pkttype(i);
     // Our own transmissions, and frames for other hosts a bridge flooded to us, are not ours.
@@ -177,7 +212,8 @@ function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, cnt: Float64Ar
       cnt[C.frames_oversize]++;
       continue;
     }
-    e.frame(ifIdx, s.rx.slots[i], s.len(i), s.status(i));
+    tx.receiving(rx.slots[i], rx.base + i * rx.slotSize);
+    e.frame(ifIdx, rx.slots[i], s.len(i), s.status(i));
   }
   return n;
 }
