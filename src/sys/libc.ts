@@ -12,7 +12,7 @@
  * errno. ssize_t returns are declared i32 so no BigInt appears in loops. Every TypedArray whose
  * pointer is stored in a kernel-visible struct is kept referenced by the owning object.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
 
 export const AF_INET = 2;
 export const AF_PACKET = 17;
@@ -30,6 +30,10 @@ const SOL_PACKET = 263;
 const PACKET_ADD_MEMBERSHIP = 1;
 const PACKET_AUXDATA = 8;
 const PACKET_IGNORE_OUTGOING = 23;
+const PACKET_RX_RING = 5;
+const PACKET_VERSION = 10;
+const PACKET_QDISC_BYPASS = 20;
+const TPACKET_V2 = 1;
 const PACKET_MR_MULTICAST = 0;
 const PACKET_MR_PROMISC = 1;
 const IPPROTO_IP = 0;
@@ -108,6 +112,11 @@ const lib = dlopen("libc.so.6", {
   },
   sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   if_nametoindex: { args: [FFIType.cstring], returns: FFIType.u32 },
+  mmap: {
+    args: [FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64],
+    returns: FFIType.ptr,
+  },
+  munmap: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 });
 const c = lib.symbols;
@@ -536,4 +545,149 @@ export class Poller {
       this.ready[i] = this.view.getInt16(i * 8 + 6, true) !== 0 ? 1 : 0;
     return n;
   }
+}
+
+/** tpacket2_hdr.tp_status bits of an rx ring frame. */
+export const TP_STATUS_KERNEL = 0;
+export const TP_STATUS_USER = 1;
+export const TP_STATUS_COPY = 2;
+const PROT_RW = 3;
+const MAP_SHARED = 1;
+/** struct tpacket2_hdr (32 bytes), then struct sockaddr_ll (TPACKET_ALIGN(32) = 32). */
+const T2_LEN = 4;
+const T2_SNAPLEN = 8;
+const T2_MAC = 12;
+const T2_PKTTYPE = 32 + 10;
+
+export interface RxRingOptions {
+  /** Frames in the ring (default 2048; rounded to whole blocks). */
+  frames?: number;
+  /** Bytes per frame slot, header included (default 2048: 1966 bytes of frame after the header). */
+  frameSize?: number;
+}
+
+/**
+ * PACKET_RX_RING (TPACKET_V2) on a PacketSocket: the kernel copies each frame into the next slot
+ * of a ring shared with us (mmap) and flips the slot's tp_status to USER; we read frames in place
+ * and hand slots back (status KERNEL). No receive syscall, no socket queue. Per-frame status, so
+ * no block-retire latency (TPACKET_V3 holds frames until a block fills or its timer runs).
+ * A frame stays valid, and may be sent from (`addr`), until `release` hands its slot back.
+ */
+export class RxRing {
+  private readonly status: Int32Array;
+  private readonly words: Uint32Array;
+  private readonly bytes: Uint8Array;
+  /** Per slot: a view of its frame data, made once per mac offset. */
+  private readonly views: (Uint8Array | null)[];
+  private readonly viewOff: Uint16Array;
+  private head = 0;
+  /** Slots handed to us and not yet released, from `tail` (mod count). */
+  private held = 0;
+  private tail = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly base: number,
+    private readonly size: number,
+    readonly count: number,
+    readonly frameSize: number,
+  ) {
+    const ab = toArrayBuffer(base, 0, size);
+    this.status = new Int32Array(ab);
+    this.words = new Uint32Array(ab);
+    this.bytes = new Uint8Array(ab);
+    this.views = new Array(count).fill(null);
+    this.viewOff = new Uint16Array(count);
+  }
+
+  /** Switch `sock` to TPACKET_V2 and map its rx ring. Throws naming the call and errno. */
+  static attach(sock: PacketSocket, o: RxRingOptions = {}): RxRing {
+    const frameSize = o.frameSize ?? 2048;
+    const block = Math.max(4096, frameSize * 16);
+    const perBlock = block / frameSize;
+    const blocks = Math.max(1, Math.ceil((o.frames ?? 2048) / perBlock));
+    setInt(sock.fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION");
+    const req = new Uint32Array([block, blocks, frameSize, blocks * perBlock]);
+    if (c.setsockopt(sock.fd, SOL_PACKET, PACKET_RX_RING, ptr(req), 16) < 0)
+      throw fail("setsockopt(PACKET_RX_RING)");
+    const size = block * blocks;
+    const base = c.mmap(null, size, PROT_RW, MAP_SHARED, sock.fd, 0) as number | null;
+    if (!base || base > 2 ** 52) throw fail("mmap(PACKET_RX_RING)");
+    return new RxRing(base, size, blocks * perBlock, frameSize);
+  }
+
+  /** The slot of the next frame the kernel has handed us, or -1 (none, or every slot held). */
+  next(): number {
+    if (this.held === this.count) return -1;
+    const i = this.head;
+    if ((Atomics.load(this.status, (i * this.frameSize) >> 2) & TP_STATUS_USER) === 0) return -1;
+    this.head = i + 1 === this.count ? 0 : i + 1;
+    this.held++;
+    return i;
+  }
+
+  /** Frame bytes of slot i (a view starting at the Ethernet header). */
+  frame(i: number): Uint8Array {
+    const off = this.words[((i * this.frameSize) >> 2) + (T2_MAC >> 2)] & 0xffff;
+    const v = this.views[i];
+    if (v && this.viewOff[i] === off) return v;
+    const start = i * this.frameSize + off;
+    const w = this.bytes.subarray(start, i * this.frameSize + this.frameSize);
+    this.views[i] = w;
+    this.viewOff[i] = off;
+    return w;
+  }
+
+  /** Address of slot i's frame (to send it without a copy). */
+  addr(i: number): number {
+    return (
+      this.base + i * this.frameSize + (this.words[((i * this.frameSize) >> 2) + (T2_MAC >> 2)] & 0xffff)
+    );
+  }
+
+  /** Captured length of frame i (what the slot holds). */
+  len(i: number): number {
+    return this.words[(i * this.frameSize + T2_SNAPLEN) >> 2];
+  }
+
+  /** Frame i was longer than its slot (TP_STATUS_COPY, or wire length above the captured). */
+  truncated(i: number): boolean {
+    const w = (i * this.frameSize) >> 2;
+    return (
+      (this.status[w] & TP_STATUS_COPY) !== 0 ||
+      this.words[w + (T2_LEN >> 2)] > this.words[w + (T2_SNAPLEN >> 2)]
+    );
+  }
+
+  /** tp_status of frame i (TP_STATUS_CSUMNOTREADY, TP_STATUS_CSUM_VALID …). */
+  statusOf(i: number): number {
+    return this.status[(i * this.frameSize) >> 2];
+  }
+
+  /** sll_pkttype of frame i. */
+  pkttype(i: number): number {
+    return this.bytes[i * this.frameSize + T2_PKTTYPE];
+  }
+
+  /** Hand every held slot back to the kernel (after the frames in them were sent or dropped). */
+  release(): void {
+    while (this.held > 0) {
+      Atomics.store(this.status, (this.tail * this.frameSize) >> 2, TP_STATUS_KERNEL);
+      this.tail = this.tail + 1 === this.count ? 0 : this.tail + 1;
+      this.held--;
+    }
+  }
+
+  /** Unmap (the socket's close tears the ring down in the kernel). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    c.munmap(this.base, this.size);
+  }
+}
+
+/** PACKET_QDISC_BYPASS: this socket's sends skip the device's qdisc (false when refused). */
+export function bypassQdisc(sock: PacketSocket): boolean {
+  const v = new Int32Array([1]);
+  return c.setsockopt(sock.fd, SOL_PACKET, PACKET_QDISC_BYPASS, ptr(v), 4) === 0;
 }

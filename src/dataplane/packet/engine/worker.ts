@@ -9,7 +9,14 @@
 
 import { SyncDaemons } from "../../../sync/daemon.ts";
 import { followDaemonOps } from "../../../sync/worker-sync.ts";
-import { PACKET_OTHERHOST, PACKET_OUTGOING, PacketSocket, Poller } from "../../../sys/libc.ts";
+import {
+  bypassQdisc,
+  PACKET_OTHERHOST,
+  PACKET_OUTGOING,
+  PacketSocket,
+  Poller,
+  RxRing,
+} from "../../../sys/libc.ts";
 import { formatMac } from "../ethernet.ts";
 import { formatIpv4 } from "../ipv4.ts";
 import { C } from "./counters.ts";
@@ -23,6 +30,15 @@ const POLL_MS = 10;
 /** Longest stretch of frame processing before the event loop gets a turn. */
 const SLICE_MS = 4;
 const TICK_MS = 10;
+/** Frames taken from a ring per pass (as a recvmmsg batch): sends are flushed between passes. */
+const RING_BATCH = 64;
+/**
+ * Receive path: "ring" (PACKET_RX_RING, frames read in place; the default) or "mmsg" (recvmmsg
+ * into slots). UVS_PACKET_RX=mmsg selects the latter, for comparison (docs/packet-plane.md).
+ */
+const RX_MODE = process.env.UVS_PACKET_RX === "mmsg" ? "mmsg" : "ring";
+/** UVS_PACKET_QDISC_BYPASS=1: sends skip the device qdisc (veth's is noqueue: measured no gain). */
+const QDISC_BYPASS = process.env.UVS_PACKET_QDISC_BYPASS === "1";
 
 /**
  * Batches frames per interface for sendmmsg (when full or at flush). Frames built here go into
@@ -143,10 +159,16 @@ self.onmessage = (ev: MessageEvent<WorkerInit | WorkerRequest>) => {
 async function start(m: WorkerInit): Promise<void> {
   init = m;
   const socks: PacketSocket[] = [];
+  const rings: (RxRing | null)[] = [];
   try {
-    for (const ifc of m.interfaces)
-      socks.push(PacketSocket.open(ifc.name, { batch: m.batch, rcvbuf: 4 << 20, sndbuf: 4 << 20 }));
+    for (const ifc of m.interfaces) {
+      const s = PacketSocket.open(ifc.name, { batch: m.batch, rcvbuf: 4 << 20, sndbuf: 4 << 20 });
+      socks.push(s);
+      rings.push(RX_MODE === "ring" ? attachRing(s) : null);
+      if (QDISC_BYPASS) bypassQdisc(s);
+    }
   } catch (e) {
+    for (const r of rings) r?.close();
     for (const s of socks) s.close();
     post({ type: "error", message: (e as Error).message });
     return;
@@ -160,18 +182,34 @@ async function start(m: WorkerInit): Promise<void> {
   });
   post({ type: "ready" });
   try {
-    await loop(engine, socks, tx, cnt, control);
+    await loop(engine, socks, rings, tx, cnt, control);
   } finally {
     await sync?.stop();
     tx.flush();
     for (const s of socks) s.close();
+    for (const r of rings) r?.close();
     post({ type: "stopped" });
+  }
+}
+
+/** The rx ring of `s`, or null (recvmmsg) when the kernel refuses one: logged, not fatal. */
+function attachRing(s: PacketSocket): RxRing | null {
+  try {
+    return RxRing.attach(s, { frames: 2048, frameSize: 2048 });
+  } catch (e) {
+    post({
+      type: "log",
+      level: "warning",
+      msg: `${s.ifname}: no rx ring (${(e as Error).message}), using recvmmsg`,
+    });
+    return null;
   }
 }
 
 async function loop(
   e: PacketEngine,
   socks: PacketSocket[],
+  rings: (RxRing | null)[],
   tx: SocketTx,
   cnt: Float64Array,
   control: Int32Array,
@@ -185,8 +223,13 @@ async function loop(
       const now = performance.now();
       e.setNow(now);
       let got = 0;
-      for (let i = 0; i < socks.length; i++) got += receive(e, socks[i], i, tx, cnt);
+      for (let i = 0; i < socks.length; i++) {
+        const r = rings[i];
+        got += r ? receiveRing(e, r, i, tx, cnt) : receive(e, socks[i], i, tx, cnt);
+      }
       tx.flush();
+      // Forwarded frames were sent from their ring slots: only now may the kernel reuse them.
+      for (const r of rings) r?.release();
       if (got === 0 || now >= sliceEnd) break;
     }
     const now = performance.now();
@@ -214,6 +257,25 @@ function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, tx: SocketTx, 
     }
     tx.receiving(rx.slots[i], rx.base + i * rx.slotSize);
     e.frame(ifIdx, rx.slots[i], s.len(i), s.status(i));
+  }
+  return n;
+}
+
+/** Up to BATCH frames read in place from the ring (held until `release`, after the flush). */
+function receiveRing(e: PacketEngine, r: RxRing, ifIdx: number, tx: SocketTx, cnt: Float64Array): number {
+  let n = 0;
+  for (; n < RING_BATCH; n++) {
+    const i = r.next();
+    if (i < 0) break;
+    const type = r.pkttype(i);
+    if (type === PACKET_OUTGOING || type === PACKET_OTHERHOST) continue;
+    if (r.truncated(i)) {
+      cnt[C.frames_oversize]++;
+      continue;
+    }
+    const buf = r.frame(i);
+    tx.receiving(buf, r.addr(i));
+    e.frame(ifIdx, buf, r.len(i), r.statusOf(i));
   }
   return n;
 }
