@@ -11,6 +11,8 @@
  * BENCH_ROUNDS=3 repeats kernel and uvs alternately and prints the median and the range.
  * BENCH_RPS=1 steers the director's receive processing to CPU 1 (RPS) in both halves, so the
  * kernel's forwarding gets the same core uvs is pinned to instead of sharing the generator's.
+ * BENCH_TC_DROP=1 (uvs half only): the director's kernel drops VIP frames at tc ingress, after
+ * the AF_PACKET taps, instead of in IP input (bench/packet-rx-cost.ts measures the difference).
  *
  * The client closes first, so every connection leaves a TIME_WAIT socket in the client for 60 s.
  * With the default port range (28k ports) and tcp_tw_reuse=2 (loopback only), a few seconds at a
@@ -32,6 +34,7 @@ const UDP_PORT = 9; // discard: nothing listens, the rx counter is what counts
 const CPS_CONCURRENCY = 32;
 const ROUNDS = Math.min(5, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1)));
 const RPS = process.env.BENCH_RPS === "1";
+const TC_DROP = process.env.BENCH_TC_DROP === "1";
 const cpus = navigator.hardwareConcurrency;
 // The generator on CPU 0; uvs on CPU 1 ("one core"). The kernel forwards veth traffic in the
 // sender's softirq, so its baseline runs mostly on the generator's CPU.
@@ -59,7 +62,14 @@ function macOf(lab: Lab, role: "router", ifname: string): string {
   return (JSON.parse(r.stdout) as { address: string }[])[0].address;
 }
 
+/** Frames CPU 1's receive backlog refused (softnet_stat column 2; all namespaces: approximate). */
+function backlogDrops(): number {
+  const lines = Bun.spawnSync(["cat", "/proc/net/softnet_stat"]).stdout.toString().trim().split("\n");
+  return lines[1] ? Number.parseInt(lines[1].split(" ")[1], 16) : Number.NaN;
+}
+
 interface UdpResult {
+  backlogDropPps: number;
   sentPps: number;
   rs1Pps: number;
   directorTxPps: number;
@@ -69,6 +79,7 @@ interface UdpResult {
 function measureUdp(lab: Lab): UdpResult {
   const rs0 = counters(lab, "rs1");
   const d0 = counters(lab, "director");
+  const b0 = backlogDrops();
   const argv = [
     ...pin(0),
     process.execPath,
@@ -82,6 +93,7 @@ function measureUdp(lab: Lab): UdpResult {
   const rs1 = counters(lab, "rs1");
   const d1 = counters(lab, "director");
   return {
+    backlogDropPps: (backlogDrops() - b0) / g.seconds,
     sentPps: g.sent / g.seconds,
     rs1Pps: (rs1.rx - rs0.rx) / g.seconds,
     directorTxPps: (d1.tx - d0.tx) / g.seconds,
@@ -161,6 +173,37 @@ virtual_server ${vip} 80 {
 }
 `;
 
+/**
+ * VIP frames dropped at eth0's tc ingress (u32 on the destination, mirred to a veth whose peer
+ * drops them as another host's), so the director's IP input never sees them; `off` removes it.
+ */
+function tcDrop(lab: Lab, vip: string, on: boolean): void {
+  const d = lab.ns("director");
+  if (!on) {
+    run(["tc", "-n", d, "qdisc", "del", "dev", "eth0", "ingress"]);
+    run(["ip", "-n", d, "link", "del", "uvsdrop0"]);
+    return;
+  }
+  run(["ip", "-n", d, "link", "add", "uvsdrop0", "type", "veth", "peer", "name", "uvsdrop1"]);
+  for (const l of ["uvsdrop0", "uvsdrop1"]) run(["ip", "-n", d, "link", "set", l, "up"]);
+  run(["tc", "-n", d, "qdisc", "add", "dev", "eth0", "ingress"]);
+  const f = ["tc", "-n", d, "filter", "add", "dev", "eth0", "parent", "ffff:", "protocol", "ip", "u32"];
+  const r = run([
+    ...f,
+    "match",
+    "ip",
+    "dst",
+    `${vip}/32`,
+    "action",
+    "mirred",
+    "egress",
+    "redirect",
+    "dev",
+    "uvsdrop0",
+  ]);
+  if (r.code !== 0) throw new Error(`tc filter: ${r.stderr.trim()}`);
+}
+
 /** Start uvs's packet plane in the director; a string says why it could not run. */
 const BENCH_RULES = join(LAB_STATE_DIR, `${PREFIX}-bench.conf`);
 
@@ -209,12 +252,17 @@ async function round(lab: Lab): Promise<{ kernel: Round; uvs?: Round; why?: stri
   kernelPath(lab, true);
   const kernel = { udp: measureUdp(lab), cps: measureCps(lab) };
   kernelPath(lab, false);
-  const uvs = await startUvs(lab);
-  if (typeof uvs === "string") return { kernel, why: uvs };
+  if (TC_DROP) tcDrop(lab, lab.vip, true);
   try {
-    return { kernel, uvs: { udp: measureUdp(lab), cps: measureCps(lab) } };
+    const uvs = await startUvs(lab);
+    if (typeof uvs === "string") return { kernel, why: uvs };
+    try {
+      return { kernel, uvs: { udp: measureUdp(lab), cps: measureCps(lab) } };
+    } finally {
+      await uvs.stop();
+    }
   } finally {
-    await uvs.stop();
+    if (TC_DROP) tcDrop(lab, lab.vip, false);
   }
 }
 
@@ -234,6 +282,7 @@ function report(rounds: { kernel: Round; uvs?: Round }[]): void {
     line("UDP 64 B at rs1, packets/s", (r) => r.udp.rs1Pps, true),
     line("  generator sent, packets/s", (r) => r.udp.sentPps),
     line("  director eth0 tx, packets/s", (r) => r.udp.directorTxPps),
+    line("  CPU 1 backlog drops, packets/s", (r) => r.udp.backlogDropPps),
     line("TCP new connections/s", (r) => r.cps.cps, true),
     line("  failed connections", (r) => r.cps.failed),
     line("  client SYN retransmissions", (r) => r.cps.synRetrans),
@@ -257,7 +306,9 @@ async function main(): Promise<number> {
     prepare(lab);
     const pinned =
       pin(0).length > 0 ? "generator and ab-style client on CPU 0, uvs on CPU 1" : "no CPU pinning";
-    const rps = RPS && cpus > 1 ? "; director receive processing on CPU 1 (RPS)" : "";
+    const rps =
+      (RPS && cpus > 1 ? "; director receive processing on CPU 1 (RPS)" : "") +
+      (TC_DROP ? "; uvs half: VIP frames dropped at tc ingress" : "");
     process.stdout.write(
       `DR lab up; ${ROUNDS} round(s) of ${SECONDS} s per run, ${cpus} CPU(s), ${pinned}${rps}; client tcp_tw_reuse=1\n`,
     );
