@@ -4,6 +4,7 @@
  * softirq share and the frames that reached the director, per setup:
  *   ip_rcv:   the director's kernel drops the VIP frames in IP input (ip_forward=0) — the floor
  *             every packet-plane director pays today;
+ *   blackhole: a blackhole route for the VIP with forwarding on for eth0 only;
  *   tc drop:  an ingress u32 filter on eth0 redirects VIP frames to a veth whose peer is down, so
  *             they are dropped after the AF_PACKET taps and before IP input (the kernel logs
  *             "tc mirred to Houston", rate-limited);
@@ -88,6 +89,13 @@ async function main(): Promise<void> {
     )[0].address;
     run(["ip", "-n", lab.ns("router"), "neigh", "replace", lab.vip, "lladdr", dmac, "dev", "eth1"]);
     measure(lab, "ip_rcv");
+    // A blackhole route for the VIP, forwarding on for eth0 only: IP input still builds a route
+    // for every frame (measured: no cheaper).
+    run(["ip", "-n", d, "route", "add", "blackhole", `${lab.vip}/32`]);
+    run(["ip", "netns", "exec", d, "sysctl", "-qw", "net.ipv4.conf.eth0.forwarding=1"]);
+    measure(lab, "blackhole");
+    run(["ip", "netns", "exec", d, "sysctl", "-qw", "net.ipv4.conf.eth0.forwarding=0"]);
+    run(["ip", "-n", d, "route", "del", "blackhole", `${lab.vip}/32`]);
     run(["ip", "-n", d, "link", "add", "drop0", "type", "veth", "peer", "name", "drop1"]);
     run(["ip", "-n", d, "link", "set", "drop0", "up"]);
     run(["tc", "-n", d, "qdisc", "add", "dev", "eth0", "ingress"]);
