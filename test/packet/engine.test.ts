@@ -13,6 +13,9 @@ const MAC_ETH0 = "02:00:00:00:00:01";
 const MAC_ETH1 = "02:00:00:00:00:02";
 const MAC_RS1 = "02:00:00:00:00:11";
 const MAC_RS2 = "02:00:00:00:00:12";
+/** The VIP's virtual MACs on eth0/eth1 (vip-macs.ts: first byte 0x02 of the interface MAC → 0x06). */
+const VMAC_ETH0 = "06:00:00:00:00:01";
+const VMAC_ETH1 = "06:00:00:00:00:02";
 const VIP = "203.0.113.100";
 const CLIENT = "203.0.113.2";
 
@@ -96,7 +99,8 @@ describe("ARP for the VIPs", () => {
     expect(reply.ifIdx).toBe(0);
     expect(hexMac(reply.frame, 0)).toEqual(mac(MAC_CLIENT));
     expect(reply.frame[21]).toBe(2); // op reply
-    expect(hexMac(reply.frame, 22)).toEqual(mac(MAC_ETH0)); // the VIP is at our MAC
+    expect(hexMac(reply.frame, 6)).toEqual(mac(VMAC_ETH0));
+    expect(hexMac(reply.frame, 22)).toEqual(mac(VMAC_ETH0)); // the VIP is at its virtual MAC
     expect(ipAt(reply.frame, 28)).toBe(VIP);
     expect(counters[C.arp_replies]).toBe(1);
 
@@ -170,7 +174,7 @@ describe("NAT", () => {
     const [back] = tx.take();
     expect(back.ifIdx).toBe(0);
     expect(hexMac(back.frame, 0)).toEqual(mac(MAC_CLIENT));
-    expect(hexMac(back.frame, 6)).toEqual(mac(MAC_ETH0));
+    expect(hexMac(back.frame, 6)).toEqual(mac(VMAC_ETH0)); // from the VIP's MAC
     expect(ipAt(back.frame, 26)).toBe(VIP);
     expect(port(back.frame, 34)).toBe(80);
     expect(back.frame[22]).toBe(63); // routed: TTL - 1
@@ -265,7 +269,7 @@ describe("DR", () => {
     const [o] = tx.take();
     expect(o.ifIdx).toBe(1);
     expect([mac(MAC_RS1), mac(MAC_RS2)]).toContainEqual(hexMac(o.frame, 0));
-    expect(hexMac(o.frame, 6)).toEqual(mac(MAC_ETH1));
+    expect(hexMac(o.frame, 6)).toEqual(mac(VMAC_ETH1)); // from the VIP's MAC on that link
     expect([...o.frame.subarray(12)]).toEqual([...syn.subarray(12)]);
     expect(counters[C.forward_dr]).toBe(1);
     const t = e.director.conns;

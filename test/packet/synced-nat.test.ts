@@ -19,6 +19,7 @@ import { ip4, mac, pkt } from "./pkt.ts";
 const MAC_CLIENT = "02:00:00:00:00:c1";
 const MAC_OUT = "02:00:00:00:00:01"; // director eth0, client side
 const MAC_IN = "02:00:00:00:00:02"; // director eth1, real servers
+const VMAC_OUT = "06:00:00:00:00:01"; // the VIP's virtual MAC on eth0 (vip-macs.ts)
 const RS = { "192.0.2.11": "02:00:00:00:00:11", "192.0.2.12": "02:00:00:00:00:12" } as const;
 const VIP = "203.0.113.100";
 const CLIENT = "203.0.113.2";
@@ -133,7 +134,7 @@ describe("a synced NAT entry on the backup's packet engine", () => {
     const out = b.tx.take();
     expect(out.length).toBe(1);
     expect(out[0].ifIdx).toBe(0);
-    expect([...out[0].frame.subarray(0, 12)]).toEqual([...mac(MAC_CLIENT), ...mac(MAC_OUT)]);
+    expect([...out[0].frame.subarray(0, 12)]).toEqual([...mac(MAC_CLIENT), ...mac(VMAC_OUT)]);
     expectRewritten(out[0].frame, 40001);
     expect(b.counters[C.forward_nat_out]).toBe(1);
     const t = b.e.director.conns;

@@ -46,6 +46,7 @@ import { C } from "./counters.ts";
 import { type InterfaceInfo, onLinkInterface, sourceFor } from "./interfaces.ts";
 import { buildArpRequest, Neighbours } from "./neighbours.ts";
 import { OutIndex } from "./out-index.ts";
+import { type VipMacMode, VipMacs } from "./vip-macs.ts";
 
 /** tpacket_auxdata status bit: the L4 checksum is partial (CHECKSUM_PARTIAL). */
 export const CSUM_NOT_READY = 1 << 3;
@@ -68,6 +69,8 @@ export interface EngineOptions {
   neighbours?: Neighbours;
   /** Start of the director's clock (ms). */
   now?: number;
+  /** VIPs at virtual MACs (default) or at the interface's own (vip-macs.ts). */
+  vipMac?: VipMacMode;
 }
 
 const NO_IF = 255;
@@ -127,6 +130,9 @@ export class PacketEngine {
   readonly director: Director;
   readonly neighbours: Neighbours;
   readonly outIndex = new OutIndex();
+  /** The MACs VIPs live at; `macsVersion` changes whenever the accepted set may have. */
+  readonly vipMacs: VipMacs;
+  macsVersion = 0;
   private readonly ifs: InterfaceInfo[];
   private readonly cnt: Float64Array;
   private readonly tx: TxQueue;
@@ -150,6 +156,7 @@ export class PacketEngine {
     this.tx = o.tx;
     this.neighbours = o.neighbours ?? new Neighbours();
     this.now = o.now ?? 0;
+    this.vipMacs = new VipMacs(o.interfaces, o.vipMac ?? "virtual");
     this.director = new Director({}, this.now);
     this.director.hooks.expired = (slot) => this.outIndex.remove(slot);
     this.director.hooks.synced = (slot) => this.synced(slot);
@@ -166,6 +173,7 @@ export class PacketEngine {
     const before = new Set(this.vips);
     const results = ops.map((op) => this.director.apply(op));
     this.reindex();
+    this.answeredChanged();
     const added = [...this.vips].filter((a) => !before.has(a) && this.answersArp(a));
     if (added.length) this.announce(added);
     return results;
@@ -174,6 +182,27 @@ export class PacketEngine {
   /** Answer ARP only for these VIPs (VRRP backup: none), or for every service VIP. */
   setArpFor(vips: readonly number[] | "all"): void {
     this.arpFor = vips === "all" ? null : new Set(vips);
+    this.answeredChanged();
+  }
+
+  /**
+   * VIP → VRID of the vrrp_instance listing it: those VIPs live at the virtual router MAC. VIPs
+   * answered whose MAC changed are announced again at the new one.
+   */
+  setVrids(vrids: ReadonlyMap<number, number>): void {
+    const changed = this.vipMacs.setVrids(vrids).filter((a) => this.answersArp(a));
+    this.answeredChanged();
+    if (changed.length) this.announce(changed);
+  }
+
+  /** Frames for other hosts are ours when addressed to the MAC of a VIP we answer for. */
+  acceptsOtherHost(ifIdx: number, buf: Uint8Array): boolean {
+    return this.vipMacs.accepts(ifIdx, buf);
+  }
+
+  private answeredChanged(): void {
+    this.vipMacs.setAnswered([...this.vips].filter((a) => this.answersArp(a)));
+    this.macsVersion++;
   }
 
   /** Gratuitous ARP for `vips` (default: every VIP we answer for) on the link each belongs to. */
@@ -184,7 +213,7 @@ export class PacketEngine {
       for (let i = 0; i < this.ifs.length; i++) {
         if (on >= 0 && i !== on) continue;
         const out = this.tx.slot(i);
-        this.tx.commit(i, buildGratuitousArp(out, vip, this.ifs[i].mac));
+        this.tx.commit(i, buildGratuitousArp(out, vip, this.vipMacs.macFor(vip, i)));
         this.cnt[C.garp_sent]++;
         this.cnt[C.frames_out]++;
         sent++;
@@ -272,7 +301,7 @@ export class PacketEngine {
           cnt[Reason.ARP_NOT_FOR_VIP]++;
           return;
         }
-        this.tx.commit(ifIdx, buildArpReply(v, this.tx.slot(ifIdx), this.ifs[ifIdx].mac));
+        this.tx.commit(ifIdx, buildArpReply(v, this.tx.slot(ifIdx), this.vipMacs.macFor(v.daddr, ifIdx)));
         cnt[C.arp_replies]++;
         cnt[C.frames_out]++;
         return;
@@ -437,7 +466,8 @@ export class PacketEngine {
       return;
     }
     if (method === CONN_F_DROUTE) {
-      rewriteDr(v, mac, ifc.mac);
+      // From the VIP's MAC: switches learn it at our port and never flood frames to it.
+      rewriteDr(v, mac, this.vipMacs.macFor(c.vip[slot], rsIf));
       this.cnt[C.forward_dr]++;
       this.send(rsIf);
     } else if (method === CONN_F_MASQ) {
@@ -446,14 +476,15 @@ export class PacketEngine {
       this.cnt[C.forward_nat_in]++;
       this.send(rsIf);
     } else {
-      this.tunnel(ifIn, rsIf, mac, rip);
+      this.tunnel(ifIn, rsIf, mac, rip, c.vip[slot]);
     }
   }
 
-  private tunnel(ifIn: number, rsIf: number, mac: Uint8Array, rip: number): void {
+  private tunnel(ifIn: number, rsIf: number, mac: Uint8Array, rip: number, vip: number): void {
     const v = this.v;
     const ifc = this.ifs[rsIf];
-    const p = { dstMac: mac, srcMac: ifc.mac, saddr: sourceFor(ifc, rip), daddr: rip, mtu: ifc.mtu, id: 0 };
+    const srcMac = this.vipMacs.macFor(vip, rsIf);
+    const p = { dstMac: mac, srcMac, saddr: sourceFor(ifc, rip), daddr: rip, mtu: ifc.mtu, id: 0 };
     p.id = this.ipId = (this.ipId + 1) & 0xffff;
     const n = encapIpip(v, this.tx.slot(rsIf), p);
     if (n > 0) {
@@ -463,7 +494,10 @@ export class PacketEngine {
       this.cnt[C.forward_tun]++;
     } else if (n === TUN_FRAG_NEEDED) {
       // RFC 1191: tell the client the path MTU through the tunnel (from the VIP, as IPVS does).
-      this.tx.commit(ifIn, buildFragNeeded(v, this.tx.slot(ifIn), ifc.mtu - 20));
+      const out = this.tx.slot(ifIn);
+      const n = buildFragNeeded(v, out, ifc.mtu - 20);
+      out.set(this.vipMacs.macFor(vip, ifIn), ETH_ALEN); // from the VIP, so from its MAC
+      this.tx.commit(ifIn, n);
       this.cnt[C.tun_frag_needed]++;
       this.cnt[C.frames_out]++;
     } else if (n === TUN_TOO_BIG) {
@@ -555,8 +589,8 @@ export class PacketEngine {
   }
 
   /**
-   * MACs of the frame toward the client of `slot`: to the MAC its frames came from, from ours on
-   * that interface. Returns the interface, or -1 (counted) when there is no way yet.
+   * MACs of the frame toward the client of `slot`: to the MAC its frames came from, from the
+   * VIP's MAC on that interface. Returns the interface, or -1 (counted) when there is no way yet.
    */
   private toClient(slot: number): number {
     const c = this.cache;
@@ -564,7 +598,7 @@ export class PacketEngine {
     if (out === NO_IF) return this.routeToClient(slot);
     const buf = this.v.buf;
     const m = c.cliMac;
-    const src = this.ifs[out].mac;
+    const src = this.vipMacs.macFor(c.vip[slot], out);
     for (let i = 0, o = slot * ETH_ALEN; i < ETH_ALEN; i++, o++) {
       buf[i] = m[o];
       buf[ETH_ALEN + i] = src[i];
@@ -584,7 +618,7 @@ export class PacketEngine {
       this.cnt[C.neighbour_unresolved]++;
       return -1;
     }
-    setMacs(this.v.buf, mac, this.ifs[hop.ifIdx].mac);
+    setMacs(this.v.buf, mac, this.vipMacs.macFor(this.cache.vip[slot], hop.ifIdx));
     return hop.ifIdx;
   }
 
