@@ -7,7 +7,8 @@ import { packetPreflight } from "../dataplane/packet/engine/support.ts";
 export const DEFAULT_RULES = "/etc/uvs/uvs.conf";
 
 export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain SECONDS]
-               [--dataplane proxy | --dataplane packet --interface IF [--interface IF2] [--auto-sysctl]]
+               [--dataplane proxy | --dataplane packet --interface IF [--interface IF2] [--auto-sysctl]
+                                    [--vip-mac virtual|real]]
   --rules FILE         rules file, keepalived.conf syntax or ipvsadm save format (default ${DEFAULT_RULES})
   --control SOCKET     control socket (default ${DEFAULT_CONTROL_SOCKET}; also UVS_CONTROL)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
@@ -19,6 +20,10 @@ export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--me
                        the real-server side); uvs answers ARP for the VIPs on it
   --auto-sysctl        set net.ipv4.ip_forward=0 in this network namespace (the packet plane needs
                        the director's kernel not to forward what uvs forwards)
+  --vip-mac virtual    answer ARP for VIPs with a virtual MAC (default): 00:00:5e:00:01:VRID for VIPs
+                       of a vrrp_instance, else a locally administered MAC per interface; the
+                       director's kernel then drops VIP frames at once (also UVS_VIP_MAC)
+  --vip-mac real       the interface's own MAC (switch port security or MAC limits)
   --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
@@ -31,6 +36,8 @@ export interface RunOptions {
   dataplane: "proxy" | "packet";
   interfaces: string[];
   autoSysctl: boolean;
+  /** Packet plane: VIPs at virtual MACs or the interfaces' own; undefined = UVS_VIP_MAC or virtual. */
+  vipMac?: "virtual" | "real";
 }
 
 export function parseRunArgs(args: string[], control: string | undefined): RunOptions | string {
@@ -81,6 +88,11 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
           return `uvs run: --dataplane ${JSON.stringify(v)}: expected proxy or packet\n`;
         o.dataplane = v;
         break;
+      case "--vip-mac":
+        if (v !== "virtual" && v !== "real")
+          return `uvs run: --vip-mac ${JSON.stringify(v)}: expected virtual or real\n`;
+        o.vipMac = v;
+        break;
       case "--interface":
         if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(v))
           return `uvs run: --interface: not an interface name: ${JSON.stringify(v)}\n`;
@@ -92,8 +104,8 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
   }
   if (o.dataplane === "packet" && o.interfaces.length === 0)
     return `uvs run: --dataplane packet needs at least one --interface IF (the link the VIPs live on)\n`;
-  if (o.dataplane === "proxy" && (o.interfaces.length || o.autoSysctl))
-    return `uvs run: --interface and --auto-sysctl belong to --dataplane packet\n`;
+  if (o.dataplane === "proxy" && (o.interfaces.length || o.autoSysctl || o.vipMac))
+    return `uvs run: --interface, --auto-sysctl and --vip-mac belong to --dataplane packet\n`;
   return o;
 }
 
@@ -105,6 +117,8 @@ export async function runDaemon(args: string[], control: string | undefined): Pr
   }
   const log = createLogger();
   if (o.dataplane === "packet") {
+    // The plane reads it when it starts (PacketPlaneOptions.vipMac defaults to UVS_VIP_MAC).
+    if (o.vipMac) process.env.UVS_VIP_MAC = o.vipMac;
     const why = packetPreflight(o.autoSysctl, (msg) => log.log("warning", msg));
     if (why) {
       log.log("error", why);

@@ -36,6 +36,8 @@ const PACKET_QDISC_BYPASS = 20;
 const TPACKET_V2 = 1;
 const PACKET_MR_MULTICAST = 0;
 const PACKET_MR_PROMISC = 1;
+const PACKET_DROP_MEMBERSHIP = 2;
+const PACKET_MR_UNICAST = 3;
 const IPPROTO_IP = 0;
 const IP_TTL = 2;
 const IP_HDRINCL = 3;
@@ -330,6 +332,24 @@ export class PacketSocket {
     addPacketMembership(this.fd, this.ifindex, PACKET_MR_MULTICAST, mac);
   }
 
+  /**
+   * Receive unicast frames for this MAC too (PACKET_MR_UNICAST: the device's unicast filter;
+   * a device without one goes promiscuous). Held while the socket is open. Throws with errno.
+   */
+  addUnicast(mac: Uint8Array): void {
+    addPacketMembership(this.fd, this.ifindex, PACKET_MR_UNICAST, mac);
+  }
+
+  /** Undo one `addUnicast(mac)`; false when the kernel refused (not added). */
+  dropUnicast(mac: Uint8Array): boolean {
+    return packetMembership(this.fd, this.ifindex, PACKET_DROP_MEMBERSHIP, PACKET_MR_UNICAST, mac) === 0;
+  }
+
+  /** Receive every frame of the link (promiscuous while the socket is open). Throws with errno. */
+  addPromisc(): void {
+    addPacketMembership(this.fd, this.ifindex, PACKET_MR_PROMISC, null);
+  }
+
   /** Up to `batch` frames without blocking: the count, 0 when none, -errno on error. */
   recv(): number {
     const rx = this.rx;
@@ -402,6 +422,18 @@ export class PacketSocket {
 }
 
 function addPacketMembership(fd: number, ifindex: number, type: number, mac: Uint8Array | null): void {
+  if (packetMembership(fd, ifindex, PACKET_ADD_MEMBERSHIP, type, mac) < 0)
+    throw fail("setsockopt(PACKET_ADD_MEMBERSHIP)");
+}
+
+/** struct packet_mreq for `op` (PACKET_ADD_/DROP_MEMBERSHIP); setsockopt's result. */
+function packetMembership(
+  fd: number,
+  ifindex: number,
+  op: number,
+  type: number,
+  mac: Uint8Array | null,
+): number {
   const mr = new Uint8Array(16);
   const v = new DataView(mr.buffer);
   v.setInt32(0, ifindex, true);
@@ -410,8 +442,7 @@ function addPacketMembership(fd: number, ifindex: number, type: number, mac: Uin
     v.setUint16(6, mac.length, true);
     mr.set(mac.subarray(0, 8), 8);
   }
-  if (c.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, ptr(mr), 16) < 0)
-    throw fail("setsockopt(PACKET_ADD_MEMBERSHIP)");
+  return c.setsockopt(fd, SOL_PACKET, op, ptr(mr), 16);
 }
 
 function htons(x: number): number {

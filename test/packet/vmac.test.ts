@@ -4,10 +4,14 @@
  * uvs sends for a VIP (DR, TUN, NAT replies, ICMP from the VIP) leave from it.
  */
 import { describe, expect, test } from "bun:test";
+import { parseRunArgs, type RunOptions } from "../../src/cli/run.ts";
 import { C, COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
+import { UnicastFilter } from "../../src/dataplane/packet/engine/mac-filter.ts";
 import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
+import { vipMacMode } from "../../src/dataplane/packet/engine/plane.ts";
 import { PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
 import { derivedMac, type VipMacMode, vrrpMac } from "../../src/dataplane/packet/engine/vip-macs.ts";
+import { formatMac } from "../../src/dataplane/packet/ethernet.ts";
 import type { ForwardMethod } from "../../src/model/dest.ts";
 import { iface, RecordingTx, serviceOps } from "./engine-helpers.ts";
 import { ip4u, mac, pkt } from "./pkt.ts";
@@ -193,5 +197,73 @@ describe("frames sent for a VIP leave from its MAC", () => {
     expect(back.ifIdx).toBe(0);
     expect(hexMac(back.frame, 0)).toEqual(mac(MAC_CLIENT));
     expect(hexMac(back.frame, 6)).toEqual(mac(VMAC_ETH0));
+  });
+});
+
+describe("unicast filter of the sockets", () => {
+  class FakeSocket {
+    readonly ifname = "eth0";
+    readonly calls: string[] = [];
+    refuse = false;
+    addUnicast(m: Uint8Array) {
+      if (this.refuse) throw new Error("setsockopt(PACKET_ADD_MEMBERSHIP): EINVAL");
+      this.calls.push(`add ${formatMac(m)}`);
+    }
+    dropUnicast(m: Uint8Array) {
+      this.calls.push(`drop ${formatMac(m)}`);
+      return true;
+    }
+    addPromisc() {
+      this.calls.push("promisc");
+    }
+  }
+  const m = (t: string) => Uint8Array.from(mac(t));
+
+  test("follows the wanted MACs: adds new ones, drops gone ones, nothing for unchanged", () => {
+    const s = new FakeSocket();
+    const logs: string[] = [];
+    const f = new UnicastFilter(s, (_l, msg) => logs.push(msg));
+    f.sync([m(VMAC_ETH0)]);
+    f.sync([m(VMAC_ETH0), m(VRRP_51)]);
+    f.sync([m(VRRP_51)]);
+    f.sync([]);
+    expect(s.calls).toEqual([`add ${VMAC_ETH0}`, `add ${VRRP_51}`, `drop ${VMAC_ETH0}`, `drop ${VRRP_51}`]);
+    expect(f.macs()).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
+  test("a device refusing unicast addresses: promiscuous once, with a warning", () => {
+    const s = new FakeSocket();
+    s.refuse = true;
+    const logs: string[] = [];
+    const f = new UnicastFilter(s, (level, msg) => logs.push(`${level} ${msg}`));
+    f.sync([m(VMAC_ETH0), m(VRRP_51)]);
+    expect(s.calls).toEqual(["promisc"]);
+    expect(logs.length).toBe(1);
+    expect(logs[0]).toStartWith(`warning eth0: unicast filter refused ${VMAC_ETH0}`);
+  });
+});
+
+describe("uvs run --vip-mac", () => {
+  const base = ["--dataplane", "packet", "--interface", "eth0"];
+  test("virtual or real on the packet plane; anything else, or on the proxy plane, is an error", () => {
+    expect((parseRunArgs([...base, "--vip-mac", "real"], undefined) as RunOptions).vipMac).toBe("real");
+    expect((parseRunArgs([...base, "--vip-mac=virtual"], undefined) as RunOptions).vipMac).toBe("virtual");
+    expect((parseRunArgs(base, undefined) as RunOptions).vipMac).toBeUndefined();
+    expect(parseRunArgs([...base, "--vip-mac", "vrrp"], undefined)).toBe(
+      'uvs run: --vip-mac "vrrp": expected virtual or real\n',
+    );
+    expect(parseRunArgs(["--vip-mac", "real"], undefined)).toBe(
+      "uvs run: --interface, --auto-sysctl and --vip-mac belong to --dataplane packet\n",
+    );
+  });
+
+  test("UVS_VIP_MAC: empty or unset is virtual; a bad value names where it came from", () => {
+    expect(vipMacMode(undefined)).toBe("virtual");
+    expect(vipMacMode("")).toBe("virtual");
+    expect(vipMacMode("real")).toBe("real");
+    expect(() => vipMacMode("REAL")).toThrow(
+      'vip MAC mode "REAL": expected virtual or real (--vip-mac, UVS_VIP_MAC)',
+    );
   });
 });

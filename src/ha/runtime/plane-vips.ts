@@ -18,6 +18,15 @@ import { allVips, type VipDriver } from "./vips.ts";
 export interface ArpPlane {
   setArpFor(vips: string[] | "all"): Promise<boolean>;
   announce(vips?: string[]): Promise<number>;
+  /** VIP → VRID: the plane answers for those VIPs at 00:00:5e:00:01:VRID (RFC 5798 §7.3). */
+  setVipVrids?(vrids: Record<string, number>): Promise<boolean>;
+}
+
+/** VIP → VRID of the first instance that lists it (one virtual router MAC per VIP). */
+export function vipVrids(cfg: VrrpConfig): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of cfg.instances) for (const v of instanceVips4(c)) out[v] ??= c.vrid;
+  return out;
 }
 
 /** IPv4 VIPs of one instance, as text (the plane is IPv4-only). */
@@ -45,6 +54,7 @@ export class PlaneVips implements VipDriver {
   private readonly held = new Map<string, string[]>();
   private services: string[] = [];
   private last: string | null = null;
+  private lastVrids: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly plane: ArpPlane) {}
@@ -52,7 +62,10 @@ export class PlaneVips implements VipDriver {
   /** The instances of a (re)loaded configuration: their VIPs are answered only while held. */
   configure(cfg: VrrpConfig): Promise<void> {
     this.listed = new Set(cfg.instances.flatMap(instanceVips4));
-    return this.push();
+    // The ARP set first: a VIP an instance now lists goes silent before its MAC changes.
+    const arp = this.push();
+    const vrids = this.pushVrids(vipVrids(cfg));
+    return arp.then(() => vrids);
   }
 
   /** The live table's service VIPs; call before the plane applies a new table. */
@@ -94,6 +107,20 @@ export class PlaneVips implements VipDriver {
     } catch (e) {
       return [`packet plane: ${(e as Error).message}`];
     }
+  }
+
+  /** Send the VIP → VRID map (the VIPs' virtual MACs) when it changed, in order with the ARP sets. */
+  private pushVrids(vrids: Record<string, number>): Promise<void> {
+    const setVipVrids = this.plane.setVipVrids?.bind(this.plane);
+    if (!setVipVrids) return Promise.resolve();
+    const run = this.queue.then(async () => {
+      const key = JSON.stringify(Object.entries(vrids).sort());
+      if (key === this.lastVrids) return;
+      await setVipVrids(vrids);
+      this.lastVrids = key;
+    });
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   /** Send the ARP set to the plane when it changed; one at a time, in order. */

@@ -1,6 +1,7 @@
 /** What the main thread and the packet worker say to each other (postMessage, structured clone). */
 import type { DirectorOp, OpResult } from "../../../director/api.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
+import type { VipMacMode } from "./vip-macs.ts";
 
 export interface WorkerInit {
   type: "init";
@@ -11,6 +12,8 @@ export interface WorkerInit {
   control: SharedArrayBuffer;
   /** Frames per recvmmsg/sendmmsg. */
   batch: number;
+  /** VIPs at virtual MACs or at the interfaces' own (vip-macs.ts). */
+  vipMac: VipMacMode;
 }
 
 export type WorkerRequest =
@@ -18,6 +21,8 @@ export type WorkerRequest =
   | { type: "snapshot"; id: number; connections: boolean }
   | { type: "arp-for"; id: number; vips: number[] | "all" }
   | { type: "announce"; id: number; vips: number[] | null }
+  /** VIP → VRID of the vrrp_instance listing it (its virtual router MAC). */
+  | { type: "vip-vrids"; id: number; vrids: [number, number][] }
   | { type: "neighbours"; id: number };
 
 export type WorkerMessage =

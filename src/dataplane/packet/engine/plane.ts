@@ -11,6 +11,7 @@ import { COUNTER_NAMES, newCounterBuffer, readCounters } from "./counters.ts";
 import { type InterfaceInfo, readInterface } from "./interfaces.ts";
 import type { NeighbourEntry, WorkerInit, WorkerMessage, WorkerRequest } from "./messages.ts";
 import { STOP } from "./messages.ts";
+import type { VipMacMode } from "./vip-macs.ts";
 
 export interface PacketPlaneOptions {
   interfaces: string[];
@@ -18,6 +19,11 @@ export interface PacketPlaneOptions {
   batch?: number;
   /** How often the cached snapshot (metrics) is refreshed, ms (default 1000; 0 = never). */
   refreshMs?: number;
+  /**
+   * VIPs at virtual MACs ("virtual", the default) or at the interfaces' own ("real");
+   * default: UVS_VIP_MAC from the environment (`uvs run --vip-mac` sets it), else "virtual".
+   */
+  vipMac?: VipMacMode;
   /** Log lines of the worker (its sync daemons). */
   log?: (level: "info" | "warning" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -33,6 +39,13 @@ export const WORKER_FROM_SRC = "dataplane/packet/engine/worker.ts";
 export function workerUrl(here = import.meta.url): string {
   if (here.startsWith("file:///$bunfs/")) return new URL(`./${WORKER_FROM_SRC}`, here).href;
   return new URL("./worker.ts", here).href;
+}
+
+/** --vip-mac / UVS_VIP_MAC: "virtual" or "real"; a clear Error otherwise. */
+export function vipMacMode(text: string | undefined): VipMacMode {
+  if (text === undefined || text === "" || text === "virtual") return "virtual";
+  if (text === "real") return "real";
+  throw new Error(`vip MAC mode ${JSON.stringify(text)}: expected virtual or real (--vip-mac, UVS_VIP_MAC)`);
 }
 
 type Pending = { resolve(v: unknown): void; reject(e: Error): void };
@@ -76,6 +89,7 @@ export class PacketPlane {
   static async start(o: PacketPlaneOptions): Promise<PacketPlane> {
     if (o.interfaces.length === 0) throw new Error("the packet data plane needs at least one --interface");
     if (o.interfaces.length > 8) throw new Error("the packet data plane takes at most 8 interfaces");
+    const vipMac = o.vipMac ?? vipMacMode(process.env.UVS_VIP_MAC);
     const interfaces = o.interfaces.map(readInterface);
     const counters = newCounterBuffer();
     const control = new SharedArrayBuffer(16);
@@ -90,7 +104,14 @@ export class PacketPlane {
         else plane.onMessage(m);
       };
       worker.onerror = (ev) => reject(new Error(`packet data plane worker failed: ${ev.message}`));
-      const init: WorkerInit = { type: "init", interfaces, counters, control, batch: o.batch ?? 64 };
+      const init: WorkerInit = {
+        type: "init",
+        interfaces,
+        counters,
+        control,
+        batch: o.batch ?? 64,
+        vipMac,
+      };
       worker.postMessage(init);
     }).catch((e) => {
       worker.terminate();
@@ -164,6 +185,16 @@ export class PacketPlane {
   /** Send gratuitous ARP for these VIPs (default: every VIP answered for); resolves to frames sent. */
   announce(vips?: string[]): Promise<number> {
     return this.ask<number>({ type: "announce", vips: vips ? vipWords(vips) : null });
+  }
+
+  /**
+   * VIP → VRID of the vrrp_instance listing it: such a VIP is answered at the virtual router MAC
+   * 00:00:5e:00:01:VRID (the same on every director of the instance).
+   */
+  setVipVrids(vrids: Record<string, number>): Promise<boolean> {
+    const words = vipWords(Object.keys(vrids));
+    const pairs = Object.values(vrids).map((vrid, i): [number, number] => [words[i], vrid]);
+    return this.ask<boolean>({ type: "vip-vrids", vrids: pairs });
   }
 
   neighbours(): Promise<NeighbourEntry[]> {

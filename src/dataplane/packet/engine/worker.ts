@@ -20,6 +20,7 @@ import {
 import { formatMac } from "../ethernet.ts";
 import { formatIpv4 } from "../ipv4.ts";
 import { C } from "./counters.ts";
+import { UnicastFilter } from "./mac-filter.ts";
 import type { NeighbourEntry, WorkerInit, WorkerMessage, WorkerRequest } from "./messages.ts";
 import { STOP } from "./messages.ts";
 import { PacketEngine, type TxQueue } from "./process.ts";
@@ -111,6 +112,9 @@ class SocketTx implements TxQueue {
 
 let engine: PacketEngine | null = null;
 let init: WorkerInit | null = null;
+/** Per socket: its unicast filter, kept equal to the engine's VIP MACs of that interface. */
+let filters: UnicastFilter[] = [];
+let filtersVersion = -1;
 /** Connection sync (--start-daemon) runs here, on the director that carries traffic (docs/sync.md). */
 let sync: SyncDaemons | null = null;
 
@@ -130,6 +134,9 @@ function handle(req: WorkerRequest): unknown {
       return true;
     case "announce":
       return e.announce(req.vips ?? undefined);
+    case "vip-vrids":
+      e.setVrids(new Map(req.vrids));
+      return true;
     case "neighbours":
       return e.neighbours.entries().map(
         (n): NeighbourEntry => ({
@@ -150,6 +157,10 @@ self.onmessage = (ev: MessageEvent<WorkerInit | WorkerRequest>) => {
   // Some requests answer later (a sync daemon's socket opening): reply when the result is there.
   Promise.resolve()
     .then(() => handle(m))
+    .then((result) => {
+      syncFilters();
+      return result;
+    })
     .then(
       (result) => post({ type: "reply", id: m.id, result }),
       (e) => post({ type: "reply", id: m.id, result: { error: (e as Error).message } }),
@@ -176,7 +187,15 @@ async function start(m: WorkerInit): Promise<void> {
   const cnt = new Float64Array(m.counters);
   const control = new Int32Array(m.control);
   const tx = new SocketTx(socks, cnt);
-  engine = new PacketEngine({ interfaces: m.interfaces, counters: cnt, tx, now: performance.now() });
+  engine = new PacketEngine({
+    interfaces: m.interfaces,
+    counters: cnt,
+    tx,
+    now: performance.now(),
+    vipMac: m.vipMac,
+  });
+  const log = (level: "info" | "warning" | "error", msg: string) => post({ type: "log", level, msg });
+  filters = socks.map((s) => new UnicastFilter(s, log));
   sync = new SyncDaemons(engine.director, {
     log: (level, msg, fields) => post({ type: "log", level, msg, fields }),
   });
@@ -190,6 +209,14 @@ async function start(m: WorkerInit): Promise<void> {
     for (const r of rings) r?.close();
     post({ type: "stopped" });
   }
+}
+
+/** Program the sockets' unicast filters when the engine's VIP MACs changed (after every request). */
+function syncFilters(): void {
+  const e = engine;
+  if (!e || e.macsVersion === filtersVersion) return;
+  filtersVersion = e.macsVersion;
+  for (let i = 0; i < filters.length; i++) filters[i].sync(e.vipMacs.accepted(i));
 }
 
 /** The rx ring of `s`, or null (recvmmsg) when the kernel refuses one: logged, not fatal. */
@@ -249,8 +276,9 @@ function receive(e: PacketEngine, s: PacketSocket, ifIdx: number, tx: SocketTx, 
   const rx = s.rx;
   for (let i = 0; i < n; i++) {
     const type = s.pkttype(i);
-    // Our own transmissions, and frames for other hosts a bridge flooded to us, are not ours.
-    if (type === PACKET_OUTGOING || type === PACKET_OTHERHOST) continue;
+    // Our own transmissions are not ours, nor frames for other hosts unless sent to a VIP's MAC.
+    if (type === PACKET_OUTGOING) continue;
+    if (type === PACKET_OTHERHOST && !e.acceptsOtherHost(ifIdx, rx.slots[i])) continue;
     if (s.truncated(i)) {
       cnt[C.frames_oversize]++;
       continue;
@@ -268,12 +296,13 @@ function receiveRing(e: PacketEngine, r: RxRing, ifIdx: number, tx: SocketTx, cn
     const i = r.next();
     if (i < 0) break;
     const type = r.pkttype(i);
-    if (type === PACKET_OUTGOING || type === PACKET_OTHERHOST) continue;
+    if (type === PACKET_OUTGOING) continue;
+    const buf = r.frame(i);
+    if (type === PACKET_OTHERHOST && !e.acceptsOtherHost(ifIdx, buf)) continue;
     if (r.truncated(i)) {
       cnt[C.frames_oversize]++;
       continue;
     }
-    const buf = r.frame(i);
     tx.receiving(buf, r.addr(i));
     e.frame(ifIdx, buf, r.len(i), r.statusOf(i));
   }
