@@ -19,13 +19,22 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Build the lab, start `uvs run --dataplane packet` in its director, wait for the control socket. */
-export async function startLab(kind: LabKind, prefix: string, interfaces: string[]): Promise<Running> {
+/**
+ * Build the lab, start `uvs run --dataplane packet` in its director (with `extra` arguments), wait
+ * for the control socket.
+ */
+export async function startLab(
+  kind: LabKind,
+  prefix: string,
+  interfaces: string[],
+  extra: string[] = [],
+): Promise<Running> {
   await labDown(prefix);
   const lab = await labUp(kind, { prefix });
   const control = `/tmp/${prefix}.sock`;
   const argv = [...selfCommand(), "run", "--dataplane", "packet", "--no-watch", "--rules", lab.rulesPath];
   for (const i of interfaces) argv.push("--interface", i);
+  argv.push(...extra);
   const proc = lab.spawn("director", [...argv, "--control", control]);
   const uvs = (...args: string[]) =>
     run([...selfCommand(), ...args], { ...process.env, UVS_CONTROL: control } as Record<string, string>);

@@ -8,9 +8,11 @@
  *   (master on the MASTER, backup on the BACKUP, syncid = vrid).
  * - A client streams a slow body through the VIP (DR: replies go straight to the client, only its
  *   ACKs need a director); the backup's -Lnc gets the entry through sync; director 1 is killed
- *   (SIGKILL: no priority-0 advert, takeover after Master_Down_Interval); the backup's gratuitous
- *   ARP moves the router's entry for the VIP, its worker forwards the client's frames with the
- *   synced entry (InPkts grow) and the transfer ends with every byte. New connections work too.
+ *   (SIGKILL: no priority-0 advert, takeover after Master_Down_Interval); the VIP lives at the
+ *   virtual router MAC 00:00:5e:00:01:33 on both directors (the router's entry never changes), and
+ *   the backup's gratuitous ARP, sent from that MAC, moves the bridge's entry for it to its port;
+ *   its worker forwards the client's frames with the synced entry (InPkts grow) and the transfer
+ *   ends with every byte. New connections work too.
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -34,6 +36,8 @@ const FIX = join(import.meta.dir, "fixtures");
 /** The slow body: 2 MB over 10 s from whichever real server the flow is scheduled to. */
 const BODY_BYTES = 2_000_000;
 const BODY_SECONDS = 10;
+/** RFC 5798 §7.3 virtual router MAC of vrid 51: where the packet plane answers for the VIP. */
+const VRRP_MAC = "00:00:5e:00:01:33";
 
 const hasPython = run(["python3", "-c", "1"]).code === 0;
 const unavailable = labUnavailable() ?? (hasPython ? undefined : "needs python3 (slow body server)");
@@ -186,6 +190,13 @@ function curlVip(port: number): { ok: boolean; body: string } {
   return { ok: r.code === 0, body: r.stdout };
 }
 
+/** The bridge port the lab's bridge has learnt `mac` at, or "". */
+function bridgePortFor(mac: string): string {
+  const r = run(["bridge", "-n", lab!.ns("br"), "-j", "fdb", "show", "br", "br0"]);
+  const j = r.code === 0 ? (JSON.parse(r.stdout || "[]") as { mac: string; ifname?: string }[]) : [];
+  return j.find((e) => e.mac.toLowerCase() === mac)?.ifname ?? "";
+}
+
 /** A second director beside the lab's one: its own namespace, a port on the lab's bridge. */
 function addDirector2(): void {
   addNamespace(NS_D2);
@@ -252,7 +263,8 @@ describe("DR failover between two packet-plane directors", () => {
       const r = curlVip(80);
       expect(r.ok).toBe(true);
       expect(r.body).toMatch(/192\.0\.2\.1[12]/);
-      expect(routerMacForVip()).toBe(d1.mac);
+      expect(routerMacForVip()).toBe(VRRP_MAC);
+      expect(bridgePortFor(VRRP_MAC)).toBe("director-eth0");
       // lvs_sync_daemon eth0 VI_1: syncid defaults to the instance's vrid (51).
       expect(
         await eventually(
@@ -296,7 +308,8 @@ describe("DR failover between two packet-plane directors", () => {
       );
       const syncedAfterMs = Date.now() - t0;
       const before = inPkts(await d2.snapshot(), 8080);
-      expect(routerMacForVip()).toBe(d1.mac);
+      expect(routerMacForVip()).toBe(VRRP_MAC);
+      expect(bridgePortFor(VRRP_MAC)).toBe("director-eth0");
 
       const killedAt = Date.now();
       d1.daemon.proc.kill("SIGKILL");
@@ -304,8 +317,10 @@ describe("DR failover between two packet-plane directors", () => {
 
       expect(await eventually(async () => vrrpState(await d2.snapshot()) === "master", 8000, 50)).toBe(true);
       const masterAfterMs = Date.now() - killedAt;
-      // The gratuitous ARPs of the takeover moved the router's entry for the VIP to director 2.
-      expect(await eventually(() => routerMacForVip() === d2.mac, 3000)).toBe(true);
+      // The gratuitous ARPs of the takeover (from the virtual router MAC) moved the bridge's entry
+      // for that MAC to director 2's port; the router's ARP entry did not need to change.
+      expect(await eventually(() => bridgePortFor(VRRP_MAC) === "director2-eth0", 3000)).toBe(true);
+      expect(routerMacForVip()).toBe(VRRP_MAC);
 
       await client.proc.exited;
       const line = client.out().trim().split("\n").pop() ?? "";
