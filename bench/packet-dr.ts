@@ -13,6 +13,10 @@
  * kernel's forwarding gets the same core uvs is pinned to instead of sharing the generator's.
  * BENCH_TC_DROP=1 (uvs half only): the director's kernel drops VIP frames at tc ingress, after
  * the AF_PACKET taps, instead of in IP input (bench/packet-rx-cost.ts measures the difference).
+ * uvs answers for the VIP at a virtual MAC by default, so the director's kernel drops VIP frames
+ * as another host's before IP input; BENCH_VIP_MAC=real runs uvs with `--vip-mac real` instead.
+ * Besides the rates: the director's Ip InReceives per second (VIP frames reaching its IP input)
+ * and rs2's eth0 rx (nothing goes to rs2: anything there was flooded by the bridge).
  *
  * The client closes first, so every connection leaves a TIME_WAIT socket in the client for 60 s.
  * With the default port range (28k ports) and tcp_tw_reuse=2 (loopback only), a few seconds at a
@@ -35,6 +39,7 @@ const CPS_CONCURRENCY = 32;
 const ROUNDS = Math.min(5, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1)));
 const RPS = process.env.BENCH_RPS === "1";
 const TC_DROP = process.env.BENCH_TC_DROP === "1";
+const VIP_MAC = process.env.BENCH_VIP_MAC === "real" ? "real" : "virtual";
 const cpus = navigator.hardwareConcurrency;
 // The generator on CPU 0; uvs on CPU 1 ("one core"). The kernel forwards veth traffic in the
 // sender's softirq, so its baseline runs mostly on the generator's CPU.
@@ -47,7 +52,7 @@ interface Counters {
   rxDropped: number;
 }
 
-function counters(lab: Lab, role: "rs1" | "director" | "client", ifname = "eth0"): Counters {
+function counters(lab: Lab, role: "rs1" | "rs2" | "director" | "client", ifname = "eth0"): Counters {
   const r = run(["ip", "-n", lab.ns(role), "-s", "-j", "link", "show", ifname]);
   const s = (
     JSON.parse(r.stdout) as {
@@ -68,8 +73,17 @@ function backlogDrops(): number {
   return lines[1] ? Number.parseInt(lines[1].split(" ")[1], 16) : Number.NaN;
 }
 
+/** `Ip: InReceives` of the director's namespace: datagrams its IP input took in. */
+function ipInReceives(lab: Lab): number {
+  const lines = lab.exec("director", ["cat", "/proc/net/snmp"]).stdout.split("\n");
+  const [head, values] = lines.filter((l) => l.startsWith("Ip:"));
+  return head && values ? Number(values.split(" ")[head.split(" ").indexOf("InReceives")]) : Number.NaN;
+}
+
 interface UdpResult {
   backlogDropPps: number;
+  directorIpPps: number;
+  rs2Pps: number;
   sentPps: number;
   rs1Pps: number;
   directorTxPps: number;
@@ -78,7 +92,9 @@ interface UdpResult {
 
 function measureUdp(lab: Lab): UdpResult {
   const rs0 = counters(lab, "rs1");
+  const rs20 = counters(lab, "rs2");
   const d0 = counters(lab, "director");
+  const ip0 = ipInReceives(lab);
   const b0 = backlogDrops();
   const argv = [
     ...pin(0),
@@ -94,6 +110,8 @@ function measureUdp(lab: Lab): UdpResult {
   const d1 = counters(lab, "director");
   return {
     backlogDropPps: (backlogDrops() - b0) / g.seconds,
+    directorIpPps: (ipInReceives(lab) - ip0) / g.seconds,
+    rs2Pps: (counters(lab, "rs2").rx - rs20.rx) / g.seconds,
     sentPps: g.sent / g.seconds,
     rs1Pps: (rs1.rx - rs0.rx) / g.seconds,
     directorTxPps: (d1.tx - d0.tx) / g.seconds,
@@ -212,6 +230,7 @@ async function startUvs(lab: Lab): Promise<{ stop(): Promise<void> } | string> {
   const control = join(LAB_STATE_DIR, `${PREFIX}.sock`);
   writeFileSync(rules, RULES(lab.vip));
   const argv = [...pin(1), ...selfCommand(), "run", "--dataplane", "packet", "--interface", "eth0"];
+  argv.push("--vip-mac", VIP_MAC);
   const proc = lab.spawn("director", [...argv, "--rules", rules, "--control", control, "--no-watch"]);
   const deadline = Date.now() + 5000;
   while (!existsSync(control) && proc.exitCode === null && Date.now() < deadline) await Bun.sleep(50);
@@ -283,6 +302,8 @@ function report(rounds: { kernel: Round; uvs?: Round }[]): void {
     line("  generator sent, packets/s", (r) => r.udp.sentPps),
     line("  director eth0 tx, packets/s", (r) => r.udp.directorTxPps),
     line("  CPU 1 backlog drops, packets/s", (r) => r.udp.backlogDropPps),
+    line("  director Ip InReceives/s", (r) => r.udp.directorIpPps),
+    line("  rs2 eth0 rx, packets/s (flooded)", (r) => r.udp.rs2Pps),
     line("TCP new connections/s", (r) => r.cps.cps, true),
     line("  failed connections", (r) => r.cps.failed),
     line("  client SYN retransmissions", (r) => r.cps.synRetrans),
@@ -308,7 +329,8 @@ async function main(): Promise<number> {
       pin(0).length > 0 ? "generator and ab-style client on CPU 0, uvs on CPU 1" : "no CPU pinning";
     const rps =
       (RPS && cpus > 1 ? "; director receive processing on CPU 1 (RPS)" : "") +
-      (TC_DROP ? "; uvs half: VIP frames dropped at tc ingress" : "");
+      (TC_DROP ? "; uvs half: VIP frames dropped at tc ingress" : "") +
+      `; uvs --vip-mac ${VIP_MAC}`;
     process.stdout.write(
       `DR lab up; ${ROUNDS} round(s) of ${SECONDS} s per run, ${cpus} CPU(s), ${pinned}${rps}; client tcp_tw_reuse=1\n`,
     );

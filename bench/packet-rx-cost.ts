@@ -9,11 +9,16 @@
  *             they are dropped after the AF_PACKET taps and before IP input (the kernel logs
  *             "tc mirred to Houston", rate-limited);
  *   tc to peer: the same with the peer up: the frames reach it for another MAC and its IP input
- *             drops them first thing (PACKET_OTHERHOST).
+ *             drops them first thing (PACKET_OTHERHOST);
+ *   vmac:     the VIP at a virtual MAC, as `uvs run` answers ARP for it by default (the router's
+ *             entry and a static bridge entry at the director's port set by hand): the director's
+ *             IP input drops each frame as another host's at its first check.
  * Root only; builds and removes its own DR lab (prefix uvsb-rx). Bounded: SECONDS (≤ 10) per setup.
  *   node_modules/.bin/bun bench/packet-rx-cost.ts
  */
 import { join } from "node:path";
+import { derivedMac } from "../src/dataplane/packet/engine/vip-macs.ts";
+import { formatMac, parseMac } from "../src/dataplane/packet/ethernet.ts";
 import { type Lab, labDown, labUp } from "../src/lab/build.ts";
 import { labUnavailable, run } from "../src/lab/netns.ts";
 
@@ -89,6 +94,14 @@ async function main(): Promise<void> {
     )[0].address;
     run(["ip", "-n", lab.ns("router"), "neigh", "replace", lab.vip, "lladdr", dmac, "dev", "eth1"]);
     measure(lab, "ip_rcv");
+    // The VIP at the director's virtual MAC (vip-macs.ts), the bridge told where it is.
+    const vmac = formatMac(derivedMac(parseMac(dmac)!));
+    run(["ip", "-n", lab.ns("router"), "neigh", "replace", lab.vip, "lladdr", vmac, "dev", "eth1"]);
+    const br = ["bridge", "-n", lab.ns("br"), "fdb"];
+    run([...br, "replace", vmac, "dev", "director-eth0", "master", "static"]);
+    measure(lab, "vmac");
+    run([...br, "del", vmac, "dev", "director-eth0", "master"]);
+    run(["ip", "-n", lab.ns("router"), "neigh", "replace", lab.vip, "lladdr", dmac, "dev", "eth1"]);
     // A blackhole route for the VIP, forwarding on for eth0 only: IP input still builds a route
     // for every frame (measured: no cheaper).
     run(["ip", "-n", d, "route", "add", "blackhole", `${lab.vip}/32`]);
