@@ -98,6 +98,8 @@ export class Daemon {
   sync!: SyncDaemons;
   /** VRRP instances of the rules file (vrrp_instance blocks); taking a VIP re-syncs listeners. */
   vrrp!: VrrpRuntime;
+  /** The running rules' VRRP configuration (which addresses are VIPs of which instance). */
+  private vrrpConfig?: VrrpConfig;
   /** Packet plane: VRRP VIPs are ARP answers of the plane, not interface addresses. */
   private planeVips: PlaneVips | null = null;
   /** global_defs lvs_sync_daemon: the sync daemon follows one VRRP instance's state. */
@@ -196,7 +198,11 @@ export class Daemon {
         this.log("info", "listener closed", { endpoint: e.endpoint });
         break;
       case "listen-error":
-        this.log("error", "cannot listen", { endpoint: e.endpoint, error: e.error });
+        if (this.vipHeldElsewhere(e.endpoint))
+          this.log("info", "not listening until this director is VRRP master for the address", {
+            endpoint: e.endpoint,
+          });
+        else this.log("error", "cannot listen", { endpoint: e.endpoint, error: e.error });
         break;
       case "connect-failed":
         this.log("warning", "real server connect failed", {
@@ -210,6 +216,16 @@ export class Daemon {
         this.log("warning", e.message);
         break;
     }
+  }
+
+  /** A listener's address is a VIP of a VRRP instance that is not master here (yet). */
+  private vipHeldElsewhere(endpoint: string): boolean {
+    const m = /^[a-z]+:\[?(.*?)\]?:\d+$/.exec(endpoint);
+    if (!m || !this.vrrpConfig) return false;
+    const states = new Map(this.vrrp.view().instances.map((i) => [i.name, i.state]));
+    return this.vrrpConfig.instances.some(
+      (i) => states.get(i.name) !== "master" && i.vips.some((v) => v.addr.text === m[1]),
+    );
   }
 
   private async reloadFromWatch(): Promise<void> {
@@ -287,6 +303,7 @@ export class Daemon {
     this.health.update(config);
     // Before the plane sees new VIPs: those of VRRP instances are answered only while MASTER.
     if (vrrp) await this.planeVips?.configure(vrrp);
+    if (vrrp) this.vrrpConfig = vrrp;
     await this.syncLive();
     if (vrrp) await this.vrrp.update(vrrp);
     if (vrrp) await this.followLvsSyncd(vrrp, lvsSyncd);
