@@ -117,8 +117,6 @@ export async function runDaemon(args: string[], control: string | undefined): Pr
   }
   const log = createLogger();
   if (o.dataplane === "packet") {
-    // The plane reads it when it starts (PacketPlaneOptions.vipMac defaults to UVS_VIP_MAC).
-    if (o.vipMac) process.env.UVS_VIP_MAC = o.vipMac;
     const why = packetPreflight(o.autoSysctl, (msg) => log.log("warning", msg));
     if (why) {
       log.log("error", why);

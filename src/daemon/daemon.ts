@@ -54,6 +54,8 @@ export interface DaemonOptions {
   /** "proxy" (default) or "packet": raw frames on `interfaces` (docs/packet-plane.md). */
   dataplane?: "proxy" | "packet";
   interfaces?: string[];
+  /** Packet plane: VIPs at virtual MACs (default) or the interfaces' own (`--vip-mac`). */
+  vipMac?: "virtual" | "real";
 }
 
 /** What a rules file that does not exist yet stands for: an empty table, keepalived syntax. */
@@ -137,6 +139,7 @@ export class Daemon {
       opts.dataplane === "packet"
         ? await PacketPlane.start({
             interfaces: opts.interfaces ?? [],
+            ...(opts.vipMac ? { vipMac: opts.vipMac } : {}),
             log: (level, msg, fields) => d.log(level, msg, fields),
           })
         : new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
