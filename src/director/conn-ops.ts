@@ -240,8 +240,10 @@ function schedulePersistent(d: Director, svc: Service, f: NewFlow): number {
 /**
  * Schedule a new flow on `svc` and create its entry (state after its first packet, timer armed,
  * counted in Conns). Returns the entry's slot, or -1 when no destination is available.
+ * A one-packet entry (-o, UDP) is removed at once, unless `keepOnePacket`: then the data plane
+ * reads it, forwards its packet and calls `endOnePacket` (as the kernel frees it after transmit).
  */
-export function connect(d: Director, svc: Service, f: NewFlow): number {
+export function connect(d: Director, svc: Service, f: NewFlow, keepOnePacket = false): number {
   let slot: number;
   if (svc.persistent) {
     slot = schedulePersistent(d, svc, f);
@@ -269,13 +271,18 @@ export function connect(d: Director, svc: Service, f: NewFlow): number {
   setState(d, slot, firstState(f.proto));
   if (d.conns.flags(slot) & CONN_F_ONE_PACKET) {
     d.hooks.inPacket?.(slot);
-    // One-packet entries are never hashed: gone right after their packet.
-    removeEntry(d, slot);
+    // One-packet entries are gone right after their packet.
+    if (!keepOnePacket) removeEntry(d, slot);
     return slot;
   }
   armForState(d, slot);
   d.hooks.inPacket?.(slot);
   return slot;
+}
+
+/** Remove a one-packet entry that `connect(…, true)` kept for its packet. */
+export function endOnePacket(d: Director, slot: number): void {
+  if (d.conns.isLive(slot) && d.conns.flags(slot) & CONN_F_ONE_PACKET) removeEntry(d, slot);
 }
 
 /** A TCP close seen from the client side (FIN): the entry leaves the active states. */

@@ -7,10 +7,11 @@
  */
 
 import { Dir, IPPROTO_TCP, Tcp, TcpEvent, tcpNextState } from "../conntrack/states.ts";
+import { CONN_F_ONE_PACKET } from "../conntrack/table.ts";
 import type { IpAddr } from "../model/addr.ts";
 import type { Dest } from "../model/dest.ts";
 import type { Service } from "../model/service.ts";
-import { armForState, connect, expireEntry, type NewFlow, setState } from "./conn-ops.ts";
+import { armForState, connect, endOnePacket, expireEntry, type NewFlow, setState } from "./conn-ops.ts";
 import type { Director } from "./director.ts";
 
 /** An entry as a data plane holds it: the slot and the serial that tells reuse apart. */
@@ -25,6 +26,11 @@ export interface FlowTarget {
   /** Where to connect: the real server's address and port (the client's port for port-0 dests). */
   daddr: IpAddr;
   dport: number;
+  /**
+   * One-packet scheduling (-o, UDP): the entry lives for this packet only. Account and forward
+   * the packet, then `endFlowPacket`; the next packet of the client is scheduled afresh.
+   */
+  onePacket: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export function isLive(d: Director, ref: FlowRef): boolean {
 
 /** Schedule a new flow (TCP: its SYN; UDP: its first datagram). Null: no destination available. */
 export function openFlow(d: Director, svc: Service, flow: NewFlow): FlowTarget | null {
-  const slot = connect(d, svc, flow);
+  const slot = connect(d, svc, flow, true);
   if (slot < 0 || !d.conns.isLive(slot)) return null;
   const t = d.conns;
   return {
@@ -49,7 +55,13 @@ export function openFlow(d: Director, svc: Service, flow: NewFlow): FlowTarget |
     dest: t.dest(slot)!,
     daddr: t.daddr(slot),
     dport: t.dport(slot),
+    onePacket: (t.flags(slot) & CONN_F_ONE_PACKET) !== 0,
   };
+}
+
+/** The packet of a one-packet flow is out: its entry goes (no-op for other flows). */
+export function endFlowPacket(d: Director, ref: FlowRef): void {
+  if (isLive(d, ref)) endOnePacket(d, ref.slot);
 }
 
 export function flowEvent(d: Director, ref: FlowRef, ev: FlowEvent): void {

@@ -183,6 +183,8 @@ export interface LabOptions {
   protocol?: "tcp" | "udp";
   backends: { port: number; weight?: number; pp?: ProxyProtocolVersion }[];
   connectTimeoutMs?: number;
+  /** Service flags (SVC_F_*), e.g. one-packet scheduling. */
+  flags?: number;
 }
 
 /** A director with one service on 127.0.0.1:<free port> and a proxy plane listening on it. */
@@ -213,7 +215,7 @@ export class Lab implements AsyncDisposable {
     const r = d.apply({
       op: "add-service",
       service: lab.id,
-      config: svcConfig({ scheduler: opts.scheduler ?? "rr" }),
+      config: svcConfig({ scheduler: opts.scheduler ?? "rr", flags: opts.flags ?? 0 }),
     });
     if (!r.ok) throw new Error(r.errno);
     for (const b of opts.backends) lab.addServer(b.port, b.weight ?? 1);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { udp } from "bun";
+import { SVC_F_ONEPACKET } from "../../src/model/service.ts";
 import { freeUdpPort, Lab, LO, waitFor } from "./helpers.ts";
 
 interface UdpBackend extends AsyncDisposable {
@@ -77,6 +78,25 @@ describe("UDP proxy", () => {
     const s = lab.director.findService(lab.id)!.stats.read();
     expect([s.conns, s.inpkts, s.outpkts]).toEqual([2n, 3n, 3n]);
     expect(s.inbytes).toBe(BigInt("onetwothree".length));
+  });
+
+  test("-o (one-packet): the first datagram is scheduled and counted, its entry does not stay", async () => {
+    await using a = await udpBackend("A");
+    await using b = await udpBackend("B");
+    await using lab = await Lab.start({
+      protocol: "udp",
+      backends: [{ port: a.port }, { port: b.port }],
+      flags: SVC_F_ONEPACKET,
+    });
+    await using c1 = await udpClient(lab.port);
+    await using c2 = await udpClient(lab.port);
+    c1.send("one");
+    c2.send("two");
+    await waitFor(() => c1.replies.length === 1 && c2.replies.length === 1);
+    expect(new Set([c1.replies[0][0], c2.replies[0][0]])).toEqual(new Set(["A", "B"]));
+    expect(lab.director.conns.size).toBe(0);
+    const s = lab.director.findService(lab.id)!.stats.read();
+    expect([s.conns, s.inpkts]).toEqual([2n, 2n]);
   });
 
   test("a flow ends when its entry expires (udp timeout); the next datagram starts a new one", async () => {

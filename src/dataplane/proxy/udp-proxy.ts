@@ -7,7 +7,14 @@
  */
 import type { udp } from "bun";
 import { IPPROTO_UDP } from "../../conntrack/states.ts";
-import { account, type FlowRef, type FlowTarget, flowEvent, openFlow } from "../../director/flows.ts";
+import {
+  account,
+  endFlowPacket,
+  type FlowRef,
+  type FlowTarget,
+  flowEvent,
+  openFlow,
+} from "../../director/flows.ts";
 import { type IpAddr, parseIp } from "../../model/addr.ts";
 import { type LiveFlow, type ProxyContext, unregister } from "./context.ts";
 import { proxyHeader } from "./proxy-protocol.ts";
@@ -166,11 +173,11 @@ export class UdpFront {
   }
 
   private fromClient(d: Uint8Array, port: number, addr: string): void {
-    const flow = this.flows.get(addr)?.get(port) ?? this.newFlow(addr, port);
+    const flow = this.flows.get(addr)?.get(port) ?? this.newFlow(addr, port, d.length);
     flow?.fromClient(d); // no flow: counted as noDestination
   }
 
-  private newFlow(addr: string, port: number): UdpFlow | null {
+  private newFlow(addr: string, port: number, bytes: number): UdpFlow | null {
     const { ctx, ep } = this;
     const svc = this.draining ? undefined : ctx.director.services.get(ep.svcKey);
     const caddr = parseIp(addr);
@@ -179,6 +186,12 @@ export class UdpFront {
     if (!target) {
       ctx.counters.noDestination++;
       return null;
+    }
+    // -o: the entry is for this datagram only (counted in Conns and InPkts); the client's flow
+    // socket still relays replies, and its later datagrams keep this real server (docs/rules-file.md, ops).
+    if (target.onePacket) {
+      account(ctx.director, target.ref, "in", bytes);
+      endFlowPacket(ctx.director, target.ref);
     }
     const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
     const header = pp ? proxyHeader(pp, "udp", { addr: caddr!, port }, ep) : null;

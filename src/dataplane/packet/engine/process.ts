@@ -17,7 +17,7 @@ import {
 import type { DirectorOp, OpResult } from "../../../director/api.ts";
 import { expireEntry, setState } from "../../../director/conn-ops.ts";
 import { Director } from "../../../director/director.ts";
-import { accountSlot, openFlow } from "../../../director/flows.ts";
+import { accountSlot, endFlowPacket, openFlow } from "../../../director/flows.ts";
 import { directorToSnapshot } from "../../../director/snapshot-io.ts";
 import { ipv4FromU32 } from "../../../model/addr.ts";
 import type { Service } from "../../../model/service.ts";
@@ -362,6 +362,7 @@ export class PacketEngine {
       );
     accountSlot(this.director, slot, "in", v.ipEnd - v.l3Off);
     this.forward(slot, ifIdx);
+    if (t.onePacket) endFlowPacket(this.director, t.ref);
   }
 
   /** Cache what forwarding needs for `slot`, and where its client frames come from. */
