@@ -722,3 +722,75 @@ export function bypassQdisc(sock: PacketSocket): boolean {
   const v = new Int32Array([1]);
   return c.setsockopt(sock.fd, SOL_PACKET, PACKET_QDISC_BYPASS, ptr(v), 4) === 0;
 }
+
+// ---- Stream sockets and epoll for the proxy plane's epoll engine (src/dataplane/proxy/epoll) ----
+// Its own dlopen block so additions elsewhere in this file do not collide with it. Every call
+// returns its result, or -errno on failure; none throws, none blocks (the sockets are non-blocking;
+// epollWait is called with timeout 0 on the main thread, or from a Worker).
+
+const tcpLib = dlopen("libc.so.6", {
+  listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  accept4: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  getsockopt: {
+    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
+  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+});
+const t = tcpLib.symbols;
+
+/** `r < 0 ? -errno : r`, for the calls below. */
+function orErrno(r: number): number {
+  return r < 0 ? -errno() : r;
+}
+
+// Over explicit ArrayBuffers: JSC may move a small typed array's storage, and ptr() with it.
+const optVal = new Int32Array(new ArrayBuffer(8));
+const optLen = new Uint32Array(new ArrayBuffer(4));
+const optValPtr = ptr(optVal);
+const optLenPtr = ptr(optLen);
+
+/** Raw libc calls for non-blocking TCP sockets and one epoll set; results are counts or -errno. */
+export const sockSys = {
+  socket: (af: number, type: number, proto: number): number => orErrno(c.socket(af, type, proto)),
+  bind: (fd: number, addr: number, len: number): number => orErrno(c.bind(fd, addr as never, len)),
+  listen: (fd: number, backlog: number): number => orErrno(t.listen(fd, backlog)),
+  /** accept4 into `addr` (its capacity in `*lenPtr`). */
+  accept4: (fd: number, addr: number, lenPtr: number, flags: number): number =>
+    orErrno(t.accept4(fd, addr as never, lenPtr as never, flags)),
+  connect: (fd: number, addr: number, len: number): number => orErrno(t.connect(fd, addr as never, len)),
+  /** recv(2) into memory at `p` (a TypedArray's address plus an offset). */
+  recv: (fd: number, p: number, len: number): number =>
+    orErrno(c.recvfrom(fd, p as never, len, 0, null, null)),
+  /** send(2) from memory at `p` with `flags` (MSG_NOSIGNAL: a reset peer is EPIPE, not SIGPIPE). */
+  send: (fd: number, p: number, len: number, flags: number): number =>
+    orErrno(c.sendto(fd, p as never, len, flags, null, 0)),
+  shutdown: (fd: number, how: number): number => orErrno(t.shutdown(fd, how)),
+  close: (fd: number): number => orErrno(c.close(fd)),
+  /** setsockopt with one int value. */
+  setInt: (fd: number, level: number, opt: number, value: number): number => {
+    optVal[0] = value;
+    return orErrno(c.setsockopt(fd, level, opt, optValPtr, 4));
+  },
+  /** setsockopt with two ints (struct linger). */
+  setInt2: (fd: number, level: number, opt: number, a: number, b: number): number => {
+    optVal[0] = a;
+    optVal[1] = b;
+    return orErrno(c.setsockopt(fd, level, opt, optValPtr, 8));
+  },
+  /** getsockopt of one int (SO_ERROR): the value, or -errno when the call itself fails. */
+  getInt: (fd: number, level: number, opt: number): number => {
+    optLen[0] = 4;
+    const r = t.getsockopt(fd, level, opt, optValPtr, optLenPtr);
+    return r < 0 ? -errno() : optVal[0];
+  },
+  epollCreate: (): number => orErrno(t.epoll_create1(SOCK_CLOEXEC)),
+  epollCtl: (epfd: number, op: number, fd: number, ev: number): number =>
+    orErrno(t.epoll_ctl(epfd, op, fd, ev as never)),
+  epollWait: (epfd: number, events: number, max: number, timeoutMs: number): number =>
+    orErrno(t.epoll_wait(epfd, events as never, max, timeoutMs)),
+};

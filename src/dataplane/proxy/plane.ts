@@ -4,13 +4,13 @@
  * director; this only holds sockets. A listen failure is an event, never a crash: the other
  * endpoints keep working and the next sync tries again.
  */
-import type { TCPSocketListener } from "bun";
 import type { Director } from "../../director/director.ts";
 import type { IpAddr } from "../../model/addr.ts";
 import { fdLimit, fdsExhausted, fdsInUse } from "../../sys/fd-usage.ts";
 import { endpointName, type ProxyContext, type ProxyLogEvent } from "./context.ts";
+import type { EpollEngine } from "./epoll/engine.ts";
 import type { ProxyProtocolVersion } from "./proxy-protocol.ts";
-import { listenTcp, type TcpEndpoint, type TcpFlow } from "./tcp-proxy.ts";
+import { listenTcp, type TcpEndpoint } from "./tcp-proxy.ts";
 import { UdpFront } from "./udp-proxy.ts";
 
 export type { ProxyLogEvent } from "./context.ts";
@@ -33,6 +33,22 @@ export interface ProxyPlaneOptions {
   log(event: ProxyLogEvent): void;
   /** Upstream connect timeout. @default 5000 */
   connectTimeoutMs?: number;
+  /**
+   * TCP engine: "bun" (Bun.listen/Bun.connect) or "epoll" (raw sockets and epoll through bun:ffi,
+   * Linux only: docs/proxy-engine.md). @default UVS_PROXY_ENGINE from the environment, else "bun"
+   */
+  tcpEngine?: ProxyTcpEngine;
+}
+
+export type ProxyTcpEngine = "bun" | "epoll";
+
+/** --proxy-engine / UVS_PROXY_ENGINE: "bun" or "epoll"; a clear Error otherwise. */
+export function proxyTcpEngine(text: string | undefined): ProxyTcpEngine {
+  if (text === undefined || text === "" || text === "bun") return "bun";
+  if (text === "epoll") return "epoll";
+  throw new Error(
+    `proxy engine ${JSON.stringify(text)}: expected bun or epoll (--proxy-engine, UVS_PROXY_ENGINE)`,
+  );
 }
 
 export interface ProxyStats {
@@ -54,9 +70,14 @@ export interface ProxyStats {
   connectFailures: Record<string, number>;
 }
 
+/** What both engines' listeners offer: stop accepting (open connections run on). */
+interface TcpListener {
+  stop(closeActive?: boolean): void;
+}
+
 interface TcpListening {
   ep: TcpEndpoint;
-  listener: TCPSocketListener<TcpFlow | undefined>;
+  listener: TcpListener;
 }
 
 interface Wanted extends ProxyListen {
@@ -74,6 +95,8 @@ export class ProxyPlane {
   private accepting = true;
   private syncing: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
+  /** The epoll engine when selected and available; null: Bun's sockets. */
+  private readonly epoll: EpollEngine | null;
 
   constructor(
     private readonly director: Director,
@@ -93,6 +116,17 @@ export class ProxyPlane {
       fdPressure: () => this.fdPressure(),
     };
     director.hooks.expired = this.onExpired;
+    const engine = opts.tcpEngine ?? proxyTcpEngine(process.env.UVS_PROXY_ENGINE);
+    this.epoll = engine === "epoll" ? loadEpoll(this.ctx) : null;
+  }
+
+  /** The TCP engine in use ("epoll" only when it was asked for and could start). */
+  get tcpEngine(): ProxyTcpEngine {
+    return this.epoll ? "epoll" : "bun";
+  }
+
+  private openTcp(ep: TcpEndpoint): TcpListener {
+    return this.epoll ? this.epoll.listen(ep) : listenTcp(this.ctx, ep);
   }
 
   /** Open listeners for new endpoints, close those that went away. Calls run one after another. */
@@ -129,7 +163,7 @@ export class ProxyPlane {
     this.fdPaused = false;
     for (const t of this.tcp.values()) {
       try {
-        t.listener = listenTcp(this.ctx, t.ep);
+        t.listener = this.openTcp(t.ep);
       } catch (err) {
         this.listenFailed(t.ep.name, err);
       }
@@ -188,6 +222,7 @@ export class ProxyPlane {
     await this.syncing;
     for (const name of [...this.tcp.keys()]) this.unlistenTcp(name);
     this.closeAll();
+    this.epoll?.close();
     if (this.director.hooks.expired === this.onExpired) this.director.hooks.expired = undefined;
   }
 
@@ -215,7 +250,7 @@ export class ProxyPlane {
     }
     const ep: TcpEndpoint = { name: w.name, addr: w.addr, port: w.port, svcKey: w.svcKey };
     try {
-      this.tcp.set(w.name, { ep, listener: listenTcp(this.ctx, ep) });
+      this.tcp.set(w.name, { ep, listener: this.openTcp(ep) });
       this.listening(w.name);
     } catch (err) {
       this.listenFailed(w.name, err);
@@ -318,6 +353,28 @@ export class ProxyPlane {
         resolve();
       });
     });
+  }
+}
+
+/**
+ * The epoll engine, or null with a log line where it cannot run (not Linux, no libc.so.6): the
+ * plane then uses Bun's sockets. Required lazily so that loading libc is tried only when asked for.
+ */
+function loadEpoll(ctx: ProxyContext): EpollEngine | null {
+  if (process.platform !== "linux") {
+    ctx.log({ type: "warning", message: "the epoll proxy engine needs Linux: using Bun's sockets" });
+    return null;
+  }
+  try {
+    const mod = require("./epoll/engine.ts") as typeof import("./epoll/engine.ts");
+    return new mod.EpollEngine(ctx);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    ctx.log({
+      type: "warning",
+      message: `the epoll proxy engine could not start (${why}): using Bun's sockets`,
+    });
+    return null;
   }
 }
 

@@ -1,0 +1,23 @@
+/**
+ * The epoll TCP engine as the proxy plane uses it: one epoll loop, and `listen` for endpoints.
+ * Loaded on demand (require) so that a platform without it (no Linux, no libc.so.6) falls back
+ * to Bun's sockets instead of failing to start.
+ */
+import type { ProxyContext } from "../context.ts";
+import type { TcpEndpoint } from "../tcp-proxy.ts";
+import { EpollLoop } from "./loop.ts";
+import { EpollListener, type EpollTcp } from "./tcp.ts";
+
+export class EpollEngine implements EpollTcp {
+  readonly loop = new EpollLoop();
+
+  constructor(readonly ctx: ProxyContext) {}
+
+  listen(ep: TcpEndpoint): EpollListener {
+    return EpollListener.open(this, ep);
+  }
+
+  close(): void {
+    this.loop.close();
+  }
+}

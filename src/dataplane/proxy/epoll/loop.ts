@@ -1,0 +1,145 @@
+/**
+ * One epoll set run from the main thread's event loop. Sockets are registered edge-triggered
+ * with a handler; `runSlice` drains ready events with epoll_wait(timeout 0) for a few
+ * milliseconds, then gives the event loop a turn (timers, the control socket) and continues.
+ * When nothing is ready, a waker Worker sleeps in poll(2) on the epoll descriptor and posts a
+ * message when it turns readable, so an idle engine costs no CPU.
+ */
+import { ptr } from "bun:ffi";
+import { sockSys } from "../../../sys/libc.ts";
+import { ARMED, STOP, type WakerInit } from "./waker-control.ts";
+
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLLET = 0x80000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+
+/** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+const EV_SIZE = process.arch === "x64" ? 12 : 16;
+const EV_DATA = process.arch === "x64" ? 1 : 2; // u32 index of the data field's low half
+const MAX_EVENTS = 256;
+/** Longest stretch of socket work before the event loop gets a turn. */
+const SLICE_MS = 4;
+
+export interface FdHandler {
+  onEvent(fd: number, events: number): void;
+}
+
+/** Work that stopped early for fairness (a busy bulk transfer) and continues after this batch. */
+export interface Deferred {
+  resume(): void;
+}
+
+export class EpollLoop {
+  readonly epfd: number;
+  private readonly handlers: (FdHandler | undefined)[] = [];
+  private readonly events = new Uint32Array(new ArrayBuffer(EV_SIZE * MAX_EVENTS));
+  private readonly eventsPtr: number;
+  /** Over an explicit ArrayBuffer: a small typed array's storage may move, and ptr() with it. */
+  private readonly one = new Uint32Array(new ArrayBuffer(EV_SIZE));
+  private readonly onePtr: number;
+  private deferred: Deferred[] = [];
+  private readonly control = new Int32Array(new SharedArrayBuffer(8));
+  private readonly waker: Worker;
+  private scheduled = false;
+  private closed = false;
+
+  constructor() {
+    this.eventsPtr = ptr(this.events);
+    this.onePtr = ptr(this.one);
+    const epfd = sockSys.epollCreate();
+    if (epfd < 0) throw new Error(`epoll_create1: errno ${-epfd}`);
+    this.epfd = epfd;
+    this.waker = new Worker(new URL("./waker.ts", import.meta.url).href);
+    this.waker.onmessage = (ev: MessageEvent<number>) => {
+      if (ev.data === 1) this.schedule();
+    };
+    const init: WakerInit = { epfd, control: this.control.buffer as SharedArrayBuffer };
+    this.waker.postMessage(init);
+    this.arm();
+  }
+
+  /** Watch `fd` (edge-triggered) for `events`; the handler is called for each of them. */
+  add(fd: number, events: number, h: FdHandler): number {
+    this.one[0] = (events | EPOLLET) >>> 0;
+    this.one[EV_DATA] = fd;
+    const r = sockSys.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, this.onePtr);
+    if (r === 0) this.handlers[fd] = h;
+    return r;
+  }
+
+  /** Stop watching `fd` (call before closing it: its number may be reused at once). */
+  remove(fd: number): void {
+    if (this.handlers[fd] === undefined) return;
+    this.handlers[fd] = undefined;
+    sockSys.epollCtl(this.epfd, EPOLL_CTL_DEL, fd, this.onePtr);
+  }
+
+  /** Forget `fd` without a syscall (it is about to be closed: close removes it from the set). */
+  forget(fd: number): void {
+    this.handlers[fd] = undefined;
+  }
+
+  defer(d: Deferred): void {
+    this.deferred.push(d);
+    this.schedule();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.control, STOP, 1);
+    Atomics.notify(this.control, ARMED);
+    this.waker.terminate();
+    sockSys.close(this.epfd);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.runSlice);
+  }
+
+  private arm(): void {
+    Atomics.store(this.control, ARMED, 1);
+    Atomics.notify(this.control, ARMED);
+  }
+
+  private readonly runSlice = (): void => {
+    this.scheduled = false;
+    if (this.closed) return;
+    const deadline = performance.now() + SLICE_MS;
+    let busy = true;
+    while (busy && performance.now() < deadline) {
+      const n = sockSys.epollWait(this.epfd, this.eventsPtr, MAX_EVENTS, 0);
+      this.dispatch(n);
+      busy = n > 0 || this.runDeferred();
+    }
+    if (busy) this.schedule();
+    else this.arm();
+  };
+
+  private dispatch(n: number): void {
+    const ev = this.events;
+    const stride = EV_SIZE / 4;
+    for (let i = 0; i < n; i++) {
+      // n < 0 (EINTR) runs no iteration
+      const fd = ev[i * stride + EV_DATA];
+      const h = this.handlers[fd];
+      if (h !== undefined) h.onEvent(fd, ev[i * stride]);
+    }
+  }
+
+  /** Run what was deferred; true when there was any. */
+  private runDeferred(): boolean {
+    if (this.deferred.length === 0) return false;
+    const d = this.deferred;
+    this.deferred = [];
+    for (const x of d) x.resume();
+    return true;
+  }
+}

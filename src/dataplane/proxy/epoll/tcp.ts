@@ -1,0 +1,414 @@
+/**
+ * The TCP half of the proxy plane on raw non-blocking sockets and one epoll set (what HAProxy and
+ * nginx do by hand): accept4, connect with EINPROGRESS + SO_ERROR, recv into one shared buffer and
+ * send straight on. A flow holds no buffer while idle: only the rest of a partial send is copied
+ * and kept, and while it is pending its source is not read (backpressure: the kernel's receive
+ * queue fills and TCP's window closes). Same flow semantics as ../tcp-proxy.ts: director events
+ * (SYN_RECV while connecting, ESTABLISHED, FIN_WAIT/CLOSE_WAIT on half-close, TIME_WAIT after
+ * both FINs, CLOSE on reset), a read counts as a packet, PROXY header first, loop guard.
+ */
+import { ptr } from "bun:ffi";
+import { IPPROTO_TCP } from "../../../conntrack/states.ts";
+import { account, type FlowRef, type FlowTarget, flowEvent, openFlow } from "../../../director/flows.ts";
+import { sockSys } from "../../../sys/libc.ts";
+import { countConnectFailure, type LiveFlow, type ProxyContext, unregister } from "../context.ts";
+import { proxyHeader } from "../proxy-protocol.ts";
+import type { TcpEndpoint } from "../tcp-proxy.ts";
+import { errnoText } from "./errno.ts";
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollLoop, type FdHandler } from "./loop.ts";
+import { readSockaddr, SOCKADDR_MAX, writeSockaddr } from "./sockaddr.ts";
+
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0x800;
+const SOCK_CLOEXEC = 0x80000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_ERROR = 4;
+const SO_LINGER = 13;
+const IPPROTO_TCP_LEVEL = 6;
+const TCP_NODELAY = 1;
+const SHUT_WR = 1;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
+const EAGAIN = 11;
+const EINTR = 4;
+const EMFILE = 24;
+const ENFILE = 23;
+const EINPROGRESS = 115;
+const ECONNABORTED = 103;
+const WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+/** Reads per side per event before other flows get a turn. */
+const READS_PER_TURN = 8;
+
+/** One buffer for every recv: its bytes are sent on at once, only a partial send's rest is kept. */
+// Arrays whose address goes to the kernel are made over an explicit ArrayBuffer: JSC moves a small
+// typed array's storage the first time its `.buffer` is read, which would leave ptr() stale.
+const RBUF = new Uint8Array(new ArrayBuffer(128 * 1024));
+const RBUF_PTR = ptr(RBUF);
+const ADDR = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
+const ADDR_PTR = ptr(ADDR);
+const ADDR_LEN = new Uint32Array(new ArrayBuffer(4));
+const ADDR_LEN_PTR = ptr(ADDR_LEN);
+
+/** The engine's shared state: the plane's context and the epoll loop. */
+export interface EpollTcp {
+  readonly ctx: ProxyContext;
+  readonly loop: EpollLoop;
+}
+
+/** A listening socket; `stop` closes it (connections run on), as Bun's listener.stop(false). */
+export class EpollListener implements FdHandler {
+  private stopped = false;
+
+  private constructor(
+    private readonly eng: EpollTcp,
+    private readonly ep: TcpEndpoint,
+    private readonly fd: number,
+  ) {}
+
+  /** Listen on the endpoint; throws naming the call and errno (address in use, not local). */
+  static open(eng: EpollTcp, ep: TcpEndpoint): EpollListener {
+    const af = ep.addr.af === "inet" ? 2 : 10;
+    const fd = sockSys.socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new Error(`socket: ${errnoText(-fd)}`);
+    const fail = (what: string, r: number): never => {
+      sockSys.close(fd);
+      throw new Error(`${what} ${ep.name}: ${errnoText(-r)}`);
+    };
+    sockSys.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    const len = writeSockaddr(ADDR, ep.addr, ep.port);
+    let r = sockSys.bind(fd, ADDR_PTR, len);
+    if (r < 0) fail("bind", r);
+    r = sockSys.listen(fd, 4096);
+    if (r < 0) fail("listen", r);
+    const l = new EpollListener(eng, ep, fd);
+    r = eng.loop.add(fd, EPOLLIN, l);
+    if (r < 0) fail("epoll_ctl", r);
+    return l;
+  }
+
+  stop(_closeActive?: boolean): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.eng.loop.remove(this.fd);
+    sockSys.close(this.fd);
+  }
+
+  onEvent(): void {
+    while (!this.stopped) {
+      ADDR_LEN[0] = SOCKADDR_MAX;
+      const fd = sockSys.accept4(this.fd, ADDR_PTR, ADDR_LEN_PTR, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        acceptFlow(this.eng, this.ep, fd);
+        continue;
+      }
+      const e = -fd;
+      if (e === EINTR || e === ECONNABORTED) continue;
+      // Out of descriptors: the plane stops its listeners and logs; it listens again under 90 %.
+      if (e === EMFILE || e === ENFILE) this.eng.ctx.fdPressure();
+      return; // EAGAIN: the backlog is empty (edge-triggered: read until here)
+    }
+  }
+}
+
+/** A new client socket: schedule it, or reset it at once when there is no destination. */
+function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
+  const { ctx } = eng;
+  const peer = readSockaddr(ADDR);
+  const svc = ctx.director.services.get(ep.svcKey);
+  const target =
+    svc && peer
+      ? openFlow(ctx.director, svc, {
+          proto: IPPROTO_TCP,
+          caddr: peer.addr,
+          cport: peer.port,
+          vaddr: ep.addr,
+          vport: ep.port,
+        })
+      : null;
+  if (!target || !peer) {
+    ctx.counters.noDestination++;
+    resetClose(fd); // as IPVS answers a SYN it cannot schedule: the client sees a refusal
+    return;
+  }
+  const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
+  const header = pp ? proxyHeader(pp, "tcp", peer, ep) : null;
+  sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
+  const flow = new EpollFlow(eng, ep, target, fd, `${peer.addr.text}:${peer.port}`, header);
+  if (eng.loop.add(fd, WATCH, flow) < 0) {
+    flowEvent(ctx.director, target.ref, "reset");
+    resetClose(fd);
+    return;
+  }
+  ctx.counters.accepted++;
+  ctx.open.tcp++;
+  ctx.flows.set(flow.ref.slot, flow);
+  flow.connect();
+}
+
+/** Close with SO_LINGER {1, 0}: the peer gets a reset, not a FIN. */
+function resetClose(fd: number): void {
+  sockSys.setInt2(fd, SOL_SOCKET, SO_LINGER, 1, 0);
+  sockSys.close(fd);
+}
+
+// Flow flag bits (one number instead of a dozen booleans: smaller objects while idle).
+const CONNECTED = 1 << 0;
+const C_READABLE = 1 << 1; // the client may have bytes (edge seen, EAGAIN not yet)
+const U_READABLE = 1 << 2;
+const C_EOF = 1 << 3; // the client's FIN was read
+const U_EOF = 1 << 4;
+const FIN_TO_U = 1 << 5; // shutdown(SHUT_WR) done on the upstream socket
+const FIN_TO_C = 1 << 6;
+const ABORTED = 1 << 7; // reset, failed or expired: the entry was told; no "closed" event
+const FINISHED = 1 << 8;
+const DEFERRED = 1 << 9;
+
+export class EpollFlow implements LiveFlow, FdHandler {
+  readonly ref: FlowRef;
+  private ufd = -1;
+  private f = 0;
+  /** Rest of a partial send to the upstream / to the client (the PROXY header before connect). */
+  private toUp: Uint8Array | null;
+  private toClient: Uint8Array | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly eng: EpollTcp,
+    private readonly ep: TcpEndpoint,
+    private readonly target: FlowTarget,
+    private cfd: number,
+    private readonly client: string,
+    header: Uint8Array | null,
+  ) {
+    this.ref = target.ref;
+    this.toUp = header;
+  }
+
+  connect(): void {
+    const { daddr, dport } = this.target;
+    // A real server that is one of our own listeners would make every connection spawn another.
+    if (this.eng.ctx.listensOn(daddr, dport)) {
+      this.connectFailed("the real server address is one of uvs's own listeners (the connection would loop)");
+      return;
+    }
+    const fd = sockSys.socket(daddr.af === "inet" ? 2 : 10, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      this.connectFailed(`socket: ${errnoText(-fd)}`);
+      return;
+    }
+    sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
+    const len = writeSockaddr(ADDR, daddr, dport);
+    const r = sockSys.connect(fd, ADDR_PTR, len);
+    if ((r < 0 && r !== -EINPROGRESS) || this.eng.loop.add(fd, WATCH, this) < 0) {
+      sockSys.close(fd);
+      this.connectFailed(errnoText(r < 0 ? -r : EINPROGRESS));
+      return;
+    }
+    this.ufd = fd;
+    this.timer = setTimeout(() => this.connectFailed("connect timeout"), this.eng.ctx.connectTimeoutMs);
+  }
+
+  onEvent(fd: number, ev: number): void {
+    if (fd === this.cfd) {
+      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.f |= C_READABLE;
+    } else if (fd === this.ufd) {
+      if (!(this.f & CONNECTED)) {
+        if (!this.upstreamReady(ev)) return;
+      }
+      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.f |= U_READABLE;
+    }
+    this.run();
+  }
+
+  resume(): void {
+    this.f &= ~DEFERRED;
+    this.run();
+  }
+
+  buffered(): number {
+    return (this.toUp?.length ?? 0) + (this.toClient?.length ?? 0);
+  }
+
+  /** The director expired the entry (idle timeout): close both sides now. */
+  expire(): void {
+    if (this.f & FINISHED) return;
+    this.eng.ctx.counters.expired++;
+    this.f |= ABORTED;
+    this.close();
+  }
+
+  /** Close both sides at once (drain deadline, plane close): a reset for both peers. */
+  close(): void {
+    if (this.f & FINISHED) return;
+    this.abort();
+    this.finish(true);
+  }
+
+  /** The connect finished (EPOLLOUT) or failed (EPOLLERR): false when it failed. */
+  private upstreamReady(ev: number): boolean {
+    if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return false;
+    const err = sockSys.getInt(this.ufd, SOL_SOCKET, SO_ERROR);
+    if (err !== 0) {
+      this.connectFailed(errnoText(Math.abs(err)));
+      return false;
+    }
+    this.clearTimer();
+    this.f |= CONNECTED | C_READABLE;
+    flowEvent(this.eng.ctx.director, this.ref, "established");
+    return true;
+  }
+
+  private connectFailed(reason: string): void {
+    if (this.f & (CONNECTED | FINISHED)) return;
+    const { ctx } = this.eng;
+    // Our own shortage of descriptors is not the real server's fault.
+    if (!ctx.fdPressure()) {
+      countConnectFailure(ctx, this.target.dest.key);
+      ctx.log({
+        type: "connect-failed",
+        service: this.ep.svcKey,
+        dest: this.target.dest.key,
+        client: this.client,
+        reason,
+      });
+    }
+    this.abort();
+    this.finish(true);
+  }
+
+  /** Move what can be moved both ways; forward FINs; finish when both are done. */
+  private run(): void {
+    const f0 = this.f;
+    if (f0 & FINISHED || !(f0 & CONNECTED)) return;
+    if (this.toUp !== null && !this.flushUp()) return;
+    if (this.toClient !== null && !this.flushClient()) return;
+    if ((this.f & (C_READABLE | C_EOF)) === C_READABLE && this.toUp === null) {
+      if (!this.pump(this.cfd, this.ufd, true)) return;
+    }
+    if ((this.f & (U_READABLE | U_EOF)) === U_READABLE && this.toClient === null) {
+      if (!this.pump(this.ufd, this.cfd, false)) return;
+    }
+    this.forwardFins();
+  }
+
+  /**
+   * recv from `src`, send to `dst`, until the source is dry, the destination is full (its rest is
+   * kept and the source waits) or the turn is over. False when the flow ended (a reset).
+   */
+  private pump(src: number, dst: number, up: boolean): boolean {
+    const readable = up ? C_READABLE : U_READABLE;
+    for (let i = 0; i < READS_PER_TURN; i++) {
+      const n = sockSys.recv(src, RBUF_PTR, RBUF.length);
+      if (n > 0) {
+        account(this.eng.ctx.director, this.ref, up ? "in" : "out", n);
+        let w = sockSys.send(dst, RBUF_PTR, n, SEND_FLAGS);
+        if (w < 0) {
+          if (w !== -EAGAIN) return this.reset();
+          w = 0;
+        }
+        if (w < n) {
+          const rest = RBUF.slice(w, n);
+          if (up) this.toUp = rest;
+          else this.toClient = rest;
+          return true;
+        }
+        continue;
+      }
+      if (n === 0) {
+        this.f = (this.f & ~readable) | (up ? C_EOF : U_EOF);
+        flowEvent(this.eng.ctx.director, this.ref, up ? "client-fin" : "server-fin");
+        return true;
+      }
+      if (n === -EAGAIN) {
+        this.f &= ~readable;
+        return true;
+      }
+      if (n !== -EINTR) return this.reset();
+    }
+    if (!(this.f & DEFERRED)) {
+      this.f |= DEFERRED;
+      this.eng.loop.defer(this);
+    }
+    return true;
+  }
+
+  /** Send the rest held for the upstream; false when the flow ended (a reset). */
+  private flushUp(): boolean {
+    const rest = this.sendRest(this.ufd, this.toUp!);
+    if (rest === false) return false;
+    this.toUp = rest;
+    return true;
+  }
+
+  private flushClient(): boolean {
+    const rest = this.sendRest(this.cfd, this.toClient!);
+    if (rest === false) return false;
+    this.toClient = rest;
+    return true;
+  }
+
+  /** Send queued bytes: null when all went, what is left, or false after a reset. */
+  private sendRest(fd: number, buf: Uint8Array): Uint8Array | null | false {
+    const w = sockSys.send(fd, ptr(buf), buf.length, SEND_FLAGS);
+    if (w === buf.length) return null;
+    if (w >= 0) return buf.subarray(w);
+    if (w === -EAGAIN) return buf;
+    this.reset();
+    return false;
+  }
+
+  private forwardFins(): void {
+    let f = this.f;
+    if ((f & (C_EOF | FIN_TO_U)) === C_EOF && this.toUp === null) {
+      sockSys.shutdown(this.ufd, SHUT_WR);
+      f |= FIN_TO_U;
+    }
+    if ((f & (U_EOF | FIN_TO_C)) === U_EOF && this.toClient === null) {
+      sockSys.shutdown(this.cfd, SHUT_WR);
+      f |= FIN_TO_C;
+    }
+    this.f = f;
+    if ((f & (FIN_TO_U | FIN_TO_C)) === (FIN_TO_U | FIN_TO_C)) this.finish(false);
+  }
+
+  /** A side reset (or a send failed): the entry goes to CLOSE, both peers get a reset. */
+  private reset(): false {
+    this.abort();
+    this.finish(true);
+    return false;
+  }
+
+  private abort(): void {
+    if (this.f & ABORTED) return;
+    this.f |= ABORTED;
+    flowEvent(this.eng.ctx.director, this.ref, "reset");
+  }
+
+  private finish(rst: boolean): void {
+    if (this.f & FINISHED) return;
+    this.f |= FINISHED;
+    this.clearTimer();
+    this.toUp = null;
+    this.toClient = null;
+    const { loop, ctx } = this.eng;
+    for (const fd of [this.cfd, this.ufd]) {
+      if (fd < 0) continue;
+      loop.forget(fd);
+      if (rst) resetClose(fd);
+      else sockSys.close(fd);
+    }
+    this.cfd = -1;
+    this.ufd = -1;
+    if (!(this.f & ABORTED)) flowEvent(ctx.director, this.ref, "closed");
+    unregister(ctx, this);
+    ctx.open.tcp--;
+    ctx.flowEnded();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
