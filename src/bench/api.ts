@@ -19,6 +19,11 @@ export interface BenchOptions {
   contentType?: string;
   headers?: [string, string][];
   mode?: "http" | "tcp-connect" | "udp";
+  /**
+   * HTTP's socket engine: "ffi" (libc sockets and epoll; the default on Linux) or "bun"
+   * (Bun.connect; the default elsewhere, and where libc cannot be loaded).
+   */
+  engine?: "bun" | "ffi";
   /** header naming the real server */
   serverHeader?: string;
   /** The first line of the body names the real server (as `uvs backend` answers). */
@@ -49,6 +54,8 @@ export interface BenchRun {
 
 export interface BenchResult {
   mode: "http" | "tcp-connect" | "udp";
+  /** The engine that ran HTTP ("bun" or "ffi"); "" for the L4 modes. */
+  engine: string;
   host: string;
   port: number;
   path: string;

@@ -52,6 +52,8 @@ Options are (ab 2.3's, then uvs's):
                     or per datagram (udp, default 64)
     --server-header NAME  count responses per real server named by header NAME
     --server-body   count responses per real server named by the body's first line
+    --engine E      HTTP sockets: ffi (libc and epoll; the default on Linux)
+                    or bun (Bun.connect; the default elsewhere)
 `;
 
 const WITH_VALUE = new Set("nctsTpuvCHAgem".split(""));
@@ -85,7 +87,7 @@ export function parseBenchArgs(args: string[]): CliSettings | string {
     if (a.startsWith("--") && a.length > 2) {
       const eq = a.indexOf("=");
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const takes = name === "mode" || name === "payload" || name === "server-header";
+      const takes = name === "mode" || name === "payload" || name === "server-header" || name === "engine";
       let v: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
       if (takes && v === undefined) v = args[++i];
       const bad = long(acc, name, v, takes);
@@ -191,6 +193,9 @@ function long(acc: Acc, name: string, v: string | undefined, takes: boolean): st
     if (v !== "http" && v !== "tcp-connect" && v !== "udp")
       return `--mode: ${v}: use http, tcp-connect or udp`;
     o.mode = v;
+  } else if (name === "engine") {
+    if (v !== "bun" && v !== "ffi") return `--engine: ${v}: use ffi (libc sockets and epoll, Linux) or bun`;
+    o.engine = v;
   } else if (name === "payload") {
     o.payloadBytes = positiveInt(v!);
     if (!(o.payloadBytes >= 0) || o.payloadBytes > 65000) return `--payload: ${v}: a byte count up to 65000`;

@@ -7,6 +7,7 @@
  */
 import type { Socket } from "bun";
 import { classifyError } from "./errors.ts";
+import { keepOutOfFtl } from "./jit.ts";
 import { MALFORMED, NEED_MORE, ResponseParser } from "./parser.ts";
 import { buildRequest } from "./request.ts";
 import { CONNECT, type Driver, EXCEPTION, RECEIVE, type Run } from "./run.ts";
@@ -227,3 +228,5 @@ export class HttpDriver implements Driver {
     }
   }
 }
+
+keepOutOfFtl(HttpDriver);

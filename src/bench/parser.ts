@@ -7,6 +7,8 @@
  * wire after the head, as ab counts them ("HTML transferred").
  */
 
+import { keepOutOfFtl } from "./jit.ts";
+
 const S_HEAD = 0;
 const S_BODY_LEN = 1;
 const S_BODY_CLOSE = 2;
@@ -333,3 +335,5 @@ function parseDigits(b: Uint8Array, p: number, e: number): number {
   }
   return v;
 }
+
+keepOutOfFtl(ResponseParser);

@@ -4,8 +4,7 @@
  * report back with ok()/fail(); the run decides whether the slot starts another request.
  */
 import type { BenchOptions, BenchProgress, BenchResult, BenchRun } from "./api.ts";
-import { HttpDriver } from "./http-driver.ts";
-import { TcpConnectDriver, UdpDriver } from "./l4.ts";
+import { keepOutOfFtl } from "./jit.ts";
 import { Latency, Samples, ServerSpread } from "./samples.ts";
 import { parseTarget, type Target } from "./target.ts";
 
@@ -41,7 +40,9 @@ export class Run {
   readonly samples: Samples;
   readonly latency = new Latency();
   readonly spread = new ServerSpread();
-  driver!: Driver;
+  driver: Driver | null = null;
+  /** The HTTP engine that runs ("bun" or "ffi"); "" for the L4 modes. */
+  engine = "";
 
   started = 0;
   done = 0;
@@ -107,7 +108,7 @@ export class Run {
       return;
     }
     this.started++;
-    this.driver.launch(i);
+    this.driver!.launch(i);
   }
 
   /** A request got its answer. Times are performance.now() ms. */
@@ -153,7 +154,7 @@ export class Run {
 
   private tick(): void {
     const now = performance.now();
-    this.driver.expire(now - this.timeoutMs);
+    this.driver!.expire(now - this.timeoutMs);
     if (now >= this.stopAt) {
       this.finish(false);
       return;
@@ -182,7 +183,7 @@ export class Run {
     this.stopped = true;
     const tEnd = performance.now();
     if (this.timer) clearInterval(this.timer);
-    this.driver.closeAll();
+    this.driver?.closeAll();
     if (this.onProgress) this.onProgress(this.progress(tEnd));
     this.resolve(this.summary(tEnd, interrupted));
   }
@@ -192,6 +193,7 @@ export class Run {
     const o = this.opts;
     return {
       mode: o.mode ?? "http",
+      engine: this.engine,
       host: this.target.host,
       port: this.target.port,
       path: this.target.path,
@@ -230,6 +232,8 @@ export class Run {
   }
 }
 
+keepOutOfFtl(Run);
+
 /** Reject options the run cannot honour; null when they are fine. */
 export function checkOptions(o: BenchOptions): string | null {
   if (!Number.isInteger(o.requests) || o.requests <= 0) return "Invalid number of requests";
@@ -250,17 +254,14 @@ export function startRun(
   const bad = typeof target === "string" ? target : checkOptions(opts);
   if (bad !== null) return { result: Promise.reject(new Error(bad)), cancel() {} };
   const run = new Run(opts, target as Target, onProgress, hooks);
-  const mode = opts.mode ?? "http";
-  run.driver =
-    mode === "udp"
-      ? new UdpDriver(run)
-      : mode === "tcp-connect"
-        ? new TcpConnectDriver(run)
-        : new HttpDriver(run);
   let cancelled = false;
-  const result = run.driver.init().then((err) => {
+  const result = makeDriver(run).then(async (driver) => {
+    if (typeof driver === "string") throw new Error(driver);
+    run.driver = driver;
+    const err = await driver.init();
     if (err) throw new Error(err);
     if (!cancelled) run.begin();
+    else run.driver.closeAll();
     return run.result;
   });
   return {
@@ -271,4 +272,26 @@ export function startRun(
       run.finish(true);
     },
   };
+}
+
+/** The driver for the run's mode and engine; an error message when the engine asked for is missing. */
+async function makeDriver(run: Run): Promise<Driver | string> {
+  const o = run.opts;
+  const mode = o.mode ?? "http";
+  // Drivers load on demand: a run pays for the one it uses.
+  if (mode === "udp") return new (await import("./l4.ts")).UdpDriver(run);
+  if (mode === "tcp-connect") return new (await import("./l4.ts")).TcpConnectDriver(run);
+  const engine = o.engine ?? (process.platform === "linux" ? "ffi" : "bun");
+  if (engine === "ffi") {
+    try {
+      // It opens libc, which only Linux has.
+      const { FfiHttpDriver } = await import("./ffi-driver.ts");
+      run.engine = "ffi";
+      return new FfiHttpDriver(run);
+    } catch (e) {
+      if (o.engine === "ffi") return `--engine ffi is not available here: ${(e as Error).message}`;
+    }
+  }
+  run.engine = "bun";
+  return new (await import("./http-driver.ts")).HttpDriver(run);
 }

@@ -7,6 +7,7 @@
 // The class alone: the package's index also loads its encoders and WebAssembly build, about
 // 20 ms of CPU at start-up that a load generator's CPU-per-request figure would carry.
 import Float64Histogram from "hdr-histogram-js/dist/Float64Histogram.js";
+import { keepOutOfFtl } from "./jit.ts";
 
 export class Samples {
   count = 0;
@@ -109,3 +110,5 @@ export class ServerSpread {
     return this.names.map((e) => ({ name: e.name, count: e.count })).sort((a, b) => b.count - a.count);
   }
 }
+
+keepOutOfFtl(Samples, Latency, ServerSpread, Float64Histogram);

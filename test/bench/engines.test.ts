@@ -1,0 +1,203 @@
+/**
+ * The two HTTP engines (ffi: libc sockets and epoll; bun: Bun.connect) on the same servers:
+ * the same counts, failures by category and kind, keep-alive, bytes and real-server spread.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { type BenchOptions, type BenchResult, startBench } from "../../src/bench/api.ts";
+import { parseBenchArgs } from "../../src/bench/args.ts";
+import { resolveSockaddr, sockaddrOf } from "../../src/bench/sockaddr.ts";
+import { okAnswer, type RawServer, rawServer } from "./servers.ts";
+
+const linux = process.platform === "linux";
+const servers: RawServer[] = [];
+afterAll(() => {
+  for (const s of servers) s.stop();
+});
+function serve(...a: Parameters<typeof rawServer>): RawServer {
+  const s = rawServer(...a);
+  servers.push(s);
+  return s;
+}
+
+const run = (o: BenchOptions, engine: "ffi" | "bun") => startBench({ ...o, engine }).result;
+
+/** Everything a report counts, timings left out. */
+function counts(r: BenchResult) {
+  return {
+    complete: r.complete,
+    failed: r.failed,
+    errs: [r.errConnect, r.errReceive, r.errLength, r.errExceptions],
+    writeErrors: r.writeErrors,
+    non2xx: r.non2xx,
+    keepAlive: r.keepAliveRequests,
+    totalRead: r.totalRead,
+    totalSent: r.totalSent,
+    htmlRead: r.htmlRead,
+    docLength: r.docLength,
+    serverSoftware: r.serverSoftware,
+    kinds: r.errorsByKind,
+    servers: r.servers,
+    timed: r.samples.count,
+  };
+}
+
+async function both(o: BenchOptions): Promise<[BenchResult, BenchResult]> {
+  const f = await run(o, "ffi");
+  const b = await run(o, "bun");
+  expect([f.engine, b.engine]).toEqual(["ffi", "bun"]);
+  return [f, b];
+}
+
+describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ffi engine is libc's)", () => {
+  const page = serve(okAnswer("<html>a page</html>\n"));
+
+  test("keep-alive and connection-close runs: same counts, one connection per slot with -k", async () => {
+    for (const keepAlive of [true, false]) {
+      const before = page.connections;
+      const [f, b] = await both({ url: page.url("/p"), requests: 500, concurrency: 5, keepAlive });
+      expect(counts(f)).toEqual(counts(b));
+      expect(f.complete).toBe(500);
+      expect(f.keepAliveRequests).toBe(keepAlive ? 500 : 0);
+      expect(page.connections - before).toBe(keepAlive ? 10 : 1000);
+    }
+  });
+
+  test("non-2xx, length errors, chunked and close-delimited bodies, server names", async () => {
+    const mixed = serve((req, i) =>
+      okAnswer(
+        i % 5 === 4 ? "other length" : "hello",
+        `X-Backend: rs-${i % 3}\r\n`,
+        i % 2 ? "500 Oops" : "200 OK",
+      )(req),
+    );
+    const [f, b] = await both({
+      url: mixed.url(),
+      requests: 90,
+      concurrency: 1,
+      keepAlive: true,
+      serverHeader: "x-backend",
+    });
+    expect(counts(f)).toEqual(counts(b));
+    expect([f.non2xx, f.errLength, f.servers.length]).toEqual([45, 18, 3]);
+    const chunked = serve(() => ({
+      bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    }));
+    const [fc, bc] = await both({ url: chunked.url(), requests: 40, concurrency: 4, keepAlive: true });
+    expect(counts(fc)).toEqual(counts(bc));
+    const closing = serve(() => ({ bytes: "HTTP/1.0 200 OK\r\n\r\nuntil close", close: true }));
+    const [fd, bd] = await both({ url: closing.url(), requests: 40, concurrency: 4, keepAlive: true });
+    expect(counts(fd)).toEqual(counts(bd));
+    expect(fd.htmlRead).toBe(440);
+  });
+
+  test("POST bodies larger than a socket buffer arrive whole", async () => {
+    const echo = serve(okAnswer("ok"));
+    const body = new Uint8Array(3 << 20).fill(97); // 3 MiB: the send is partial, the rest on EPOLLOUT
+    const [f, b] = await both({ url: echo.url("/up"), requests: 6, concurrency: 2, keepAlive: true, body });
+    expect(counts(f)).toEqual(counts(b));
+    expect(f.failed).toBe(0);
+    expect(echo.requests.every((q) => q.body.length === body.length)).toBe(true);
+  });
+
+  test("refused, reset, malformed, silent: the same categories and kinds", async () => {
+    const gone = serve(okAnswer("x"));
+    const port = gone.port;
+    gone.stop();
+    const [fr, br] = await both({
+      url: `http://127.0.0.1:${port}/`,
+      requests: 20,
+      concurrency: 2,
+      keepAlive: false,
+    });
+    expect(counts(fr)).toEqual(counts(br));
+    expect(fr.errorsByKind).toEqual({ refused: 20 });
+    const reset = serve(() => "reset");
+    const [fx, bx] = await both({ url: reset.url(), requests: 10, concurrency: 2, keepAlive: false });
+    expect(counts(fx)).toEqual(counts(bx));
+    expect(fx.errReceive).toBe(10);
+    const junk = serve(() => ({ bytes: "SSH-2.0-nope\r\n\r\n", close: true }));
+    const [fj, bj] = await both({ url: junk.url(), requests: 10, concurrency: 2, keepAlive: true });
+    expect(counts(fj)).toEqual(counts(bj));
+    expect(fj.errorsByKind).toEqual({ malformed: 10 });
+    const silent = serve(() => "silent");
+    const [fs, bs] = await both({
+      url: silent.url(),
+      requests: 4,
+      concurrency: 2,
+      keepAlive: false,
+      timeoutS: 0.2,
+    });
+    expect(counts(fs)).toEqual(counts(bs));
+    expect(fs.errorsByKind).toEqual({ timeout: 4 });
+  });
+
+  test("a server that closes kept-alive connections now and then: retried, not failed", async () => {
+    // Every 7th answer says keep-alive and then closes: the next request on that connection
+    // finds it closed before any byte, and is sent again on a new one (as ab does).
+    const flaky = serve((req, i) => {
+      const a = okAnswer("hi")(req);
+      return typeof a === "object" && i % 7 === 6 ? { ...a, close: true } : a;
+    });
+    const [f, b] = await both({ url: flaky.url(), requests: 200, concurrency: 2, keepAlive: true });
+    expect([f.complete, f.failed]).toEqual([200, 0]);
+    expect([b.complete, b.failed]).toEqual([200, 0]);
+  });
+
+  test("IPv6 loopback and names resolve once, up front", async () => {
+    const v6 = Bun.listen({
+      hostname: "::1",
+      port: 0,
+      socket: { data: (s) => void s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv6") },
+    });
+    try {
+      const [f, b] = await both({
+        url: `http://[::1]:${v6.port}/`,
+        requests: 30,
+        concurrency: 3,
+        keepAlive: true,
+      });
+      expect(counts(f)).toEqual(counts(b));
+      expect(f.failed).toBe(0);
+    } finally {
+      v6.stop(true);
+    }
+    const byName = await run(
+      { url: `http://localhost:${page.port}/`, requests: 5, concurrency: 1, keepAlive: true },
+      "ffi",
+    );
+    // localhost may resolve to ::1 first, where nothing listens: either way the run ends cleanly.
+    expect(byName.complete).toBe(5);
+    const none = await run(
+      { url: "http://no-such-host.invalid/", requests: 3, concurrency: 1, keepAlive: false },
+      "ffi",
+    );
+    expect([none.failed, none.errConnect, none.errorsByKind.dns]).toEqual([3, 3, 3]);
+  });
+
+  test("the ffi engine is the default on Linux", async () => {
+    const r = await startBench({ url: page.url(), requests: 3, concurrency: 1, keepAlive: true }).result;
+    expect(r.engine).toBe("ffi");
+  });
+});
+
+describe("engine selection and addresses", () => {
+  test("--engine takes ffi or bun", () => {
+    const ok = parseBenchArgs(["--engine", "bun", "http://127.0.0.1/"]);
+    expect(typeof ok === "object" && ok.opts.engine).toBe("bun");
+    expect(parseBenchArgs(["--engine=uring", "http://127.0.0.1/"])).toContain("--engine: uring");
+  });
+
+  test("sockaddr bytes: family, port and address in network order", async () => {
+    expect([...sockaddrOf("192.0.2.7", 8080)!.bytes]).toEqual([
+      2, 0, 0x1f, 0x90, 192, 0, 2, 7, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    const v6 = sockaddrOf("2001:db8::1", 80, 3)!;
+    expect(v6.family).toBe(10);
+    expect([...v6.bytes.subarray(0, 4)]).toEqual([10, 0, 0, 80]);
+    expect([...v6.bytes.subarray(8, 12)]).toEqual([0x20, 0x01, 0x0d, 0xb8]);
+    expect(v6.bytes[23]).toBe(1);
+    expect(v6.bytes[24]).toBe(3); // scope id
+    expect(sockaddrOf("not-an-ip", 80)).toBeNull();
+    expect(await resolveSockaddr("fe80::1%eth0", 80)).toBe("EAI_NONAME");
+  });
+});
