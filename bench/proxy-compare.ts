@@ -3,10 +3,12 @@
  * machine (issue 3 §8). Back end: nginx serving a small page and a 1 GiB file on loopback.
  * For each path (direct, uvs, HAProxy, nginx stream): keep-alive requests/s (wrk), connection-
  * close requests/s (ab), and a 1 GiB transfer (curl); then uvs's memory per idle connection at
- * 10,000 idle concurrent connections. Ratios are uvs ÷ HAProxy.
+ * 10,000 idle concurrent connections. Ratios are uvs ÷ HAProxy. uvs runs twice, once per TCP
+ * engine of its proxy plane: "uvs" is Bun's sockets, "uvs-epoll" is `--proxy-engine epoll`.
  *
  * Needs Debian's nginx, libnginx-mod-stream, haproxy, wrk, apache2-utils, curl:
- * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults).
+ * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
+ * MEMORY=0 skips the memory part, MEMORY=only runs nothing else).
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,8 +23,9 @@ const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 8);
 const HARD_LIMIT = Number(Bun.spawnSync(["sh", "-c", "ulimit -Hn"]).stdout.toString().trim()) || 20000;
 /** uvs holds two descriptors per proxied connection: at most (limit − slack) / 2 idle ones fit. */
 const IDLE = Number(process.env.IDLE_CONNS ?? Math.min(10_000, Math.floor((HARD_LIMIT - 500) / 2)));
+const MEMORY = process.env.MEMORY ?? "1";
 const procs: Subprocess[] = [];
-const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103 };
+const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104 };
 
 function need(cmds: string[]): void {
   const missing = cmds.filter((c) => !Bun.which(c));
@@ -101,8 +104,8 @@ listen cmp
 `;
 }
 
-function uvsRules(): string {
-  return `virtual_server 127.0.0.1 ${PORT.uvs} {
+function uvsRules(port: number): string {
+  return `virtual_server 127.0.0.1 ${port} {
     lvs_sched rr
     lvs_method NAT
     protocol TCP
@@ -186,17 +189,35 @@ async function main(): Promise<void> {
   Bun.spawnSync(["truncate", "-s", "1G", join(DIR, "www/1g")]);
   writeFileSync(join(DIR, "nginx.conf"), nginxConf());
   writeFileSync(join(DIR, "haproxy.cfg"), haproxyConf());
-  writeFileSync(join(DIR, "uvs.conf"), uvsRules());
+  writeFileSync(join(DIR, "uvs.conf"), uvsRules(PORT.uvs));
+  writeFileSync(join(DIR, "uvs-epoll.conf"), uvsRules(PORT.uvsEpoll));
   start(["nginx", "-c", join(DIR, "nginx.conf"), "-p", DIR], "nginx");
   start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
   const uvs = start(
     [process.execPath, MAIN, "run", "--rules", join(DIR, "uvs.conf"), "--control", join(DIR, "uvs.sock")],
     "uvs",
   );
+  const uvsEpoll = start(
+    [
+      process.execPath,
+      MAIN,
+      "run",
+      "--rules",
+      join(DIR, "uvs-epoll.conf"),
+      "--control",
+      join(DIR, "uvs-epoll.sock"),
+      "--proxy-engine",
+      "epoll",
+    ],
+    "uvs-epoll",
+  );
   for (const p of Object.values(PORT)) await waitPort(p);
   console.log(
-    `proxy comparison, ${SECONDS} s per run, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores`,
+    `proxy comparison, ${SECONDS} s per run, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, load ${loadavg()}`,
   );
+  // Memory first, on daemons that have carried no load yet (RSS grown by a load run stays).
+  if (MEMORY !== "0") await memory(uvs, uvsEpoll);
+  if (MEMORY === "only") return;
   const rows: [string, (p: number) => Promise<number>, string][] = [
     ["keep-alive (wrk -c32)", keepAlive, "req/s"],
     ["connection close (ab -c32)", connClose, "req/s"],
@@ -204,22 +225,35 @@ async function main(): Promise<void> {
   ];
   for (const [name, fn, unit] of rows) {
     const r: Record<string, number> = {};
-    for (const k of ["backend", "uvs", "haproxy", "stream"] as const) r[k] = await fn(PORT[k]);
+    for (const k of ["backend", "uvs", "uvsEpoll", "haproxy", "stream"] as const) r[k] = await fn(PORT[k]);
     const f = (v: number) => (unit === "Gbit/s" ? v.toFixed(2) : Math.round(v).toString());
     console.log(
-      `${name.padEnd(28)} direct ${f(r.backend)}  uvs ${f(r.uvs)}  haproxy ${f(r.haproxy)}  nginx-stream ${f(r.stream)} ${unit}` +
-        `   uvs/haproxy ${(r.uvs / r.haproxy).toFixed(2)}  uvs/nginx ${(r.uvs / r.stream).toFixed(2)}`,
+      `${name.padEnd(28)} direct ${f(r.backend)}  uvs ${f(r.uvs)}  uvs-epoll ${f(r.uvsEpoll)}  haproxy ${f(r.haproxy)}  nginx-stream ${f(r.stream)} ${unit}` +
+        `   uvs/haproxy ${(r.uvs / r.haproxy).toFixed(2)}  uvs-epoll/haproxy ${(r.uvsEpoll / r.haproxy).toFixed(2)}  uvs-epoll/nginx ${(r.uvsEpoll / r.stream).toFixed(2)}`,
     );
   }
-  await Bun.sleep(1000);
-  const before = rssKiB(uvs.pid);
-  const close = await idleConnections(PORT.uvs, IDLE);
-  await Bun.sleep(2000);
-  const after = rssKiB(uvs.pid);
-  console.log(
-    `memory: uvs RSS ${before} KiB idle → ${after} KiB with ${IDLE} idle connections: ${(((after - before) * 1024) / IDLE).toFixed(0)} bytes per connection (target ≤ 2048)`,
-  );
-  close();
+}
+
+async function memory(uvs: Subprocess, uvsEpoll: Subprocess): Promise<void> {
+  for (const [name, p, port] of [
+    ["uvs", uvs, PORT.uvs],
+    ["uvs-epoll", uvsEpoll, PORT.uvsEpoll],
+  ] as const) {
+    await Bun.sleep(1000);
+    const before = rssKiB(p.pid);
+    const close = await idleConnections(port, IDLE);
+    await Bun.sleep(2000);
+    const after = rssKiB(p.pid);
+    console.log(
+      `memory: ${name} RSS ${before} KiB idle → ${after} KiB with ${IDLE} idle connections: ${(((after - before) * 1024) / IDLE).toFixed(0)} bytes per connection (target ≤ 2048)`,
+    );
+    close();
+    await Bun.sleep(1000);
+  }
+}
+
+function loadavg(): string {
+  return require("node:fs").readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 try {

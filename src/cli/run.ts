@@ -8,7 +8,7 @@ export const DEFAULT_RULES = "/etc/uvs/uvs.conf";
 
 export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain SECONDS]
                [--dataplane proxy | --dataplane packet --interface IF [--interface IF2] [--auto-sysctl]
-                                    [--vip-mac virtual|real]]
+                                    [--vip-mac virtual|real]] [--proxy-engine bun|epoll]
   --rules FILE         rules file, keepalived.conf syntax or ipvsadm save format (default ${DEFAULT_RULES})
   --control SOCKET     control socket (default ${DEFAULT_CONTROL_SOCKET}; also UVS_CONTROL)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
@@ -24,6 +24,9 @@ export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--me
                        of a vrrp_instance, else a locally administered MAC per interface; the
                        director's kernel then drops VIP frames at once (also UVS_VIP_MAC)
   --vip-mac real       the interface's own MAC (switch port security or MAC limits)
+  --proxy-engine bun   the proxy plane's TCP on Bun's sockets (default; also UVS_PROXY_ENGINE)
+  --proxy-engine epoll raw sockets and epoll through bun:ffi (Linux; docs/proxy-engine.md); falls
+                       back to Bun's sockets, with a log line, where it cannot run
   --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
@@ -38,6 +41,8 @@ export interface RunOptions {
   autoSysctl: boolean;
   /** Packet plane: VIPs at virtual MACs or the interfaces' own; undefined = UVS_VIP_MAC or virtual. */
   vipMac?: "virtual" | "real";
+  /** Proxy plane: its TCP engine; undefined = UVS_PROXY_ENGINE or bun. */
+  proxyEngine?: "bun" | "epoll";
 }
 
 export function parseRunArgs(args: string[], control: string | undefined): RunOptions | string {
@@ -93,6 +98,11 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
           return `uvs run: --vip-mac ${JSON.stringify(v)}: expected virtual or real\n`;
         o.vipMac = v;
         break;
+      case "--proxy-engine":
+        if (v !== "bun" && v !== "epoll")
+          return `uvs run: --proxy-engine ${JSON.stringify(v)}: expected bun or epoll\n`;
+        o.proxyEngine = v;
+        break;
       case "--interface":
         if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(v))
           return `uvs run: --interface: not an interface name: ${JSON.stringify(v)}\n`;
@@ -106,6 +116,8 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
     return `uvs run: --dataplane packet needs at least one --interface IF (the link the VIPs live on)\n`;
   if (o.dataplane === "proxy" && (o.interfaces.length || o.autoSysctl || o.vipMac))
     return `uvs run: --interface, --auto-sysctl and --vip-mac belong to --dataplane packet\n`;
+  if (o.dataplane === "packet" && o.proxyEngine)
+    return `uvs run: --proxy-engine belongs to --dataplane proxy\n`;
   return o;
 }
 

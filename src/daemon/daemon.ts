@@ -56,6 +56,8 @@ export interface DaemonOptions {
   interfaces?: string[];
   /** Packet plane: VIPs at virtual MACs (default) or the interfaces' own (`--vip-mac`). */
   vipMac?: "virtual" | "real";
+  /** Proxy plane: its TCP engine (`--proxy-engine`); default UVS_PROXY_ENGINE, else bun. */
+  proxyEngine?: "bun" | "epoll";
 }
 
 /** What a rules file that does not exist yet stands for: an empty table, keepalived syntax. */
@@ -142,7 +144,10 @@ export class Daemon {
             ...(opts.vipMac ? { vipMac: opts.vipMac } : {}),
             log: (level, msg, fields) => d.log(level, msg, fields),
           })
-        : new ProxyPlane(d.director, { log: (e) => d.planeEvent(e) });
+        : new ProxyPlane(d.director, {
+            log: (e) => d.planeEvent(e),
+            ...(opts.proxyEngine ? { tcpEngine: opts.proxyEngine } : {}),
+          });
     // On the packet plane the worker runs the sync daemons on its own director (docs/sync.md).
     d.sync = new SyncDaemons(d.director, { log: (level, msg, fields) => d.log(level, msg, fields) });
     d.startHealth();

@@ -5,19 +5,24 @@
  */
 import type { ProxyContext } from "../context.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
+import { Deadlines } from "./deadlines.ts";
 import { EpollLoop } from "./loop.ts";
 import { EpollListener, type EpollTcp } from "./tcp.ts";
 
 export class EpollEngine implements EpollTcp {
   readonly loop = new EpollLoop();
+  readonly connecting: Deadlines;
 
-  constructor(readonly ctx: ProxyContext) {}
+  constructor(readonly ctx: ProxyContext) {
+    this.connecting = new Deadlines(ctx.connectTimeoutMs);
+  }
 
   listen(ep: TcpEndpoint): EpollListener {
     return EpollListener.open(this, ep);
   }
 
   close(): void {
+    this.connecting.close();
     this.loop.close();
   }
 }

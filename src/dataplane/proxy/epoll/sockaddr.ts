@@ -20,9 +20,8 @@ export function writeSockaddr(buf: Uint8Array, addr: IpAddr, port: number): numb
   return 28;
 }
 
-/** The address in `buf` (what accept4 filled), or null for another family. */
-export function readSockaddr(buf: Uint8Array): { addr: IpAddr; port: number } | null {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+/** The address in `buf` (a view of what accept4 filled), or null for another family. */
+export function readSockaddr(v: DataView): { addr: IpAddr; port: number } | null {
   const af = v.getUint16(0, true);
   const port = v.getUint16(2, false);
   if (af === AF_INET) return { addr: ipv4FromU32(v.getUint32(4, false)), port };

@@ -9,11 +9,14 @@
  */
 import { ptr } from "bun:ffi";
 import { IPPROTO_TCP } from "../../../conntrack/states.ts";
-import { account, type FlowRef, type FlowTarget, flowEvent, openFlow } from "../../../director/flows.ts";
+import { account, type FlowRef, flowEvent, isLive, openFlow } from "../../../director/flows.ts";
+import { formatAddrPort, type IpAddr } from "../../../model/addr.ts";
+import type { Dest } from "../../../model/dest.ts";
 import { sockSys } from "../../../sys/libc.ts";
 import { countConnectFailure, type LiveFlow, type ProxyContext, unregister } from "../context.ts";
 import { proxyHeader } from "../proxy-protocol.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
+import type { Deadlines, Expiring } from "./deadlines.ts";
 import { errnoText } from "./errno.ts";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollLoop, type FdHandler } from "./loop.ts";
 import { readSockaddr, SOCKADDR_MAX, writeSockaddr } from "./sockaddr.ts";
@@ -48,13 +51,15 @@ const RBUF = new Uint8Array(new ArrayBuffer(128 * 1024));
 const RBUF_PTR = ptr(RBUF);
 const ADDR = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
 const ADDR_PTR = ptr(ADDR);
+const ADDR_VIEW = new DataView(ADDR.buffer);
 const ADDR_LEN = new Uint32Array(new ArrayBuffer(4));
 const ADDR_LEN_PTR = ptr(ADDR_LEN);
 
-/** The engine's shared state: the plane's context and the epoll loop. */
+/** The engine's shared state: the plane's context, the epoll loop, the connect deadlines. */
 export interface EpollTcp {
   readonly ctx: ProxyContext;
   readonly loop: EpollLoop;
+  readonly connecting: Deadlines;
 }
 
 /** A listening socket; `stop` closes it (connections run on), as Bun's listener.stop(false). */
@@ -115,7 +120,7 @@ export class EpollListener implements FdHandler {
 /** A new client socket: schedule it, or reset it at once when there is no destination. */
 function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   const { ctx } = eng;
-  const peer = readSockaddr(ADDR);
+  const peer = readSockaddr(ADDR_VIEW);
   const svc = ctx.director.services.get(ep.svcKey);
   const target =
     svc && peer
@@ -135,7 +140,7 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
   const header = pp ? proxyHeader(pp, "tcp", peer, ep) : null;
   sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
-  const flow = new EpollFlow(eng, ep, target, fd, `${peer.addr.text}:${peer.port}`, header);
+  const flow = new EpollFlow(eng, ep, target.ref, target.dest, fd, header);
   if (eng.loop.add(fd, WATCH, flow) < 0) {
     flowEvent(ctx.director, target.ref, "reset");
     resetClose(fd);
@@ -144,7 +149,7 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   ctx.counters.accepted++;
   ctx.open.tcp++;
   ctx.flows.set(flow.ref.slot, flow);
-  flow.connect();
+  flow.connect(target.daddr, target.dport);
 }
 
 /** Close with SO_LINGER {1, 0}: the peer gets a reset, not a FIN. */
@@ -164,30 +169,33 @@ const FIN_TO_C = 1 << 6;
 const ABORTED = 1 << 7; // reset, failed or expired: the entry was told; no "closed" event
 const FINISHED = 1 << 8;
 const DEFERRED = 1 << 9;
+const C_HUP = 1 << 10; // the client's FIN (or an error) was signalled: read on to the 0 or the error
+const U_HUP = 1 << 11;
+const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
-export class EpollFlow implements LiveFlow, FdHandler {
-  readonly ref: FlowRef;
+/**
+ * A proxied connection: two descriptors, flag bits, and what is left of partial sends. Nothing
+ * else is kept per flow (the client's address is in the director's entry): small while idle.
+ */
+export class EpollFlow implements LiveFlow, FdHandler, Expiring {
   private ufd = -1;
   private f = 0;
   /** Rest of a partial send to the upstream / to the client (the PROXY header before connect). */
   private toUp: Uint8Array | null;
   private toClient: Uint8Array | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly eng: EpollTcp,
     private readonly ep: TcpEndpoint,
-    private readonly target: FlowTarget,
+    readonly ref: FlowRef,
+    private readonly dest: Dest,
     private cfd: number,
-    private readonly client: string,
     header: Uint8Array | null,
   ) {
-    this.ref = target.ref;
     this.toUp = header;
   }
 
-  connect(): void {
-    const { daddr, dport } = this.target;
+  connect(daddr: IpAddr, dport: number): void {
     // A real server that is one of our own listeners would make every connection spawn another.
     if (this.eng.ctx.listensOn(daddr, dport)) {
       this.connectFailed("the real server address is one of uvs's own listeners (the connection would loop)");
@@ -207,17 +215,23 @@ export class EpollFlow implements LiveFlow, FdHandler {
       return;
     }
     this.ufd = fd;
-    this.timer = setTimeout(() => this.connectFailed("connect timeout"), this.eng.ctx.connectTimeoutMs);
+    this.eng.connecting.add(this);
+  }
+
+  timedOut(): void {
+    this.connectFailed("connect timeout");
   }
 
   onEvent(fd: number, ev: number): void {
     if (fd === this.cfd) {
-      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.f |= C_READABLE;
+      if (ev & (EPOLLIN | HANGUP)) this.f |= C_READABLE;
+      if (ev & HANGUP) this.f |= C_HUP;
     } else if (fd === this.ufd) {
       if (!(this.f & CONNECTED)) {
         if (!this.upstreamReady(ev)) return;
       }
-      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.f |= U_READABLE;
+      if (ev & (EPOLLIN | HANGUP)) this.f |= U_READABLE;
+      if (ev & HANGUP) this.f |= U_HUP;
     }
     this.run();
   }
@@ -254,7 +268,6 @@ export class EpollFlow implements LiveFlow, FdHandler {
       this.connectFailed(errnoText(Math.abs(err)));
       return false;
     }
-    this.clearTimer();
     this.f |= CONNECTED | C_READABLE;
     flowEvent(this.eng.ctx.director, this.ref, "established");
     return true;
@@ -265,17 +278,25 @@ export class EpollFlow implements LiveFlow, FdHandler {
     const { ctx } = this.eng;
     // Our own shortage of descriptors is not the real server's fault.
     if (!ctx.fdPressure()) {
-      countConnectFailure(ctx, this.target.dest.key);
+      countConnectFailure(ctx, this.dest.key);
       ctx.log({
         type: "connect-failed",
         service: this.ep.svcKey,
-        dest: this.target.dest.key,
-        client: this.client,
+        dest: this.dest.key,
+        client: this.clientText(),
         reason,
       });
     }
     this.abort();
     this.finish(true);
+  }
+
+  /** "addr:port" of the client, from the director's entry (live until the flow reports its end). */
+  private clientText(): string {
+    const t = this.eng.ctx.director.conns;
+    return isLive(this.eng.ctx.director, this.ref)
+      ? formatAddrPort(t.caddr(this.ref.slot), t.cport(this.ref.slot))
+      : "?";
   }
 
   /** Move what can be moved both ways; forward FINs; finish when both are done. */
@@ -299,6 +320,7 @@ export class EpollFlow implements LiveFlow, FdHandler {
    */
   private pump(src: number, dst: number, up: boolean): boolean {
     const readable = up ? C_READABLE : U_READABLE;
+    const hup = up ? C_HUP : U_HUP;
     for (let i = 0; i < READS_PER_TURN; i++) {
       const n = sockSys.recv(src, RBUF_PTR, RBUF.length);
       if (n > 0) {
@@ -312,6 +334,12 @@ export class EpollFlow implements LiveFlow, FdHandler {
           const rest = RBUF.slice(w, n);
           if (up) this.toUp = rest;
           else this.toClient = rest;
+          return true;
+        }
+        // A short read emptied the receive queue: what arrives later raises a new edge. Saves
+        // the recv that would answer EAGAIN, unless a FIN is known to wait behind the data.
+        if (n < RBUF.length && !(this.f & hup)) {
+          this.f &= ~readable;
           return true;
         }
         continue;
@@ -389,7 +417,6 @@ export class EpollFlow implements LiveFlow, FdHandler {
   private finish(rst: boolean): void {
     if (this.f & FINISHED) return;
     this.f |= FINISHED;
-    this.clearTimer();
     this.toUp = null;
     this.toClient = null;
     const { loop, ctx } = this.eng;
@@ -405,10 +432,5 @@ export class EpollFlow implements LiveFlow, FdHandler {
     unregister(ctx, this);
     ctx.open.tcp--;
     ctx.flowEnded();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
   }
 }
