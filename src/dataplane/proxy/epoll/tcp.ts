@@ -39,7 +39,6 @@ const EINTR = 4;
 const EMFILE = 24;
 const ENFILE = 23;
 const EINPROGRESS = 115;
-const ECONNABORTED = 103;
 const WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 /** Reads per side per event before other flows get a turn. */
 const READS_PER_TURN = 8;
@@ -88,9 +87,16 @@ export class EpollListener implements FdHandler {
     r = sockSys.listen(fd, 4096);
     if (r < 0) fail("listen", r);
     const l = new EpollListener(eng, ep, fd);
-    r = eng.loop.add(fd, EPOLLIN, l);
+    r = eng.loop.add(fd, EPOLLIN, l, false);
     if (r < 0) fail("epoll_ctl", r);
     return l;
+  }
+
+  private pause(ms: number): void {
+    this.eng.loop.remove(this.fd);
+    setTimeout(() => {
+      if (!this.stopped) this.eng.loop.add(this.fd, EPOLLIN, this, false);
+    }, ms);
   }
 
   stop(_closeActive?: boolean): void {
@@ -100,20 +106,23 @@ export class EpollListener implements FdHandler {
     sockSys.close(this.fd);
   }
 
+  /**
+   * One connection per event: the listener is level-triggered, so epoll reports it again while
+   * the backlog holds more, and no accept4 is spent on learning that the backlog is empty.
+   */
   onEvent(): void {
-    while (!this.stopped) {
-      ADDR_LEN[0] = SOCKADDR_MAX;
-      const fd = sockSys.accept4(this.fd, ADDR_PTR, ADDR_LEN_PTR, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd >= 0) {
-        acceptFlow(this.eng, this.ep, fd);
-        continue;
-      }
-      const e = -fd;
-      if (e === EINTR || e === ECONNABORTED) continue;
-      // Out of descriptors: the plane stops its listeners and logs; it listens again under 90 %.
-      if (e === EMFILE || e === ENFILE) this.eng.ctx.fdPressure();
-      return; // EAGAIN: the backlog is empty (edge-triggered: read until here)
+    if (this.stopped) return;
+    ADDR_LEN[0] = SOCKADDR_MAX;
+    const fd = sockSys.accept4(this.fd, ADDR_PTR, ADDR_LEN_PTR, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      acceptFlow(this.eng, this.ep, fd);
+      return;
     }
+    // Out of descriptors: the plane stops its listeners and logs; it listens again under 90 %.
+    // Short of that (ENFILE: the system's table is full), pause so the level-triggered
+    // listener does not spin.
+    if ((-fd === EMFILE || -fd === ENFILE) && !this.eng.ctx.fdPressure()) this.pause(100);
+    // EAGAIN (another thread's accept, a reset in the backlog), ECONNABORTED, EINTR: next event.
   }
 }
 
@@ -260,10 +269,10 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     this.finish(true);
   }
 
-  /** The connect finished (EPOLLOUT) or failed (EPOLLERR): false when it failed. */
+  /** The connect finished (EPOLLOUT) or failed (EPOLLERR, HUP: SO_ERROR says why): false when it failed. */
   private upstreamReady(ev: number): boolean {
     if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return false;
-    const err = sockSys.getInt(this.ufd, SOL_SOCKET, SO_ERROR);
+    const err = ev & (EPOLLERR | EPOLLHUP) ? sockSys.getInt(this.ufd, SOL_SOCKET, SO_ERROR) : 0;
     if (err !== 0) {
       this.connectFailed(errnoText(Math.abs(err)));
       return false;
@@ -389,6 +398,12 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
 
   private forwardFins(): void {
     let f = this.f;
+    // Both FINs read and nothing queued: close() sends what shutdown() would (the receive queues
+    // are empty, so a FIN, not a reset).
+    if ((f & (C_EOF | U_EOF)) === (C_EOF | U_EOF) && this.toUp === null && this.toClient === null) {
+      this.finish(false);
+      return;
+    }
     if ((f & (C_EOF | FIN_TO_U)) === C_EOF && this.toUp === null) {
       sockSys.shutdown(this.ufd, SHUT_WR);
       f |= FIN_TO_U;
