@@ -46,7 +46,7 @@ const READS_PER_TURN = 8;
 /** One buffer for every recv: its bytes are sent on at once, only a partial send's rest is kept. */
 // Arrays whose address goes to the kernel are made over an explicit ArrayBuffer: JSC moves a small
 // typed array's storage the first time its `.buffer` is read, which would leave ptr() stale.
-const RBUF = new Uint8Array(new ArrayBuffer(128 * 1024));
+const RBUF = new Uint8Array(new ArrayBuffer(256 * 1024));
 const RBUF_PTR = ptr(RBUF);
 const ADDR = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
 const ADDR_PTR = ptr(ADDR);
@@ -81,6 +81,8 @@ export class EpollListener implements FdHandler {
       throw new Error(`${what} ${ep.name}: ${errnoText(-r)}`);
     };
     sockSys.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    // Accepted sockets inherit TCP_NODELAY from the listener (Linux): one call instead of one each.
+    sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
     const len = writeSockaddr(ADDR, ep.addr, ep.port);
     let r = sockSys.bind(fd, ADDR_PTR, len);
     if (r < 0) fail("bind", r);
@@ -148,7 +150,6 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   }
   const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
   const header = pp ? proxyHeader(pp, "tcp", peer, ep) : null;
-  sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
   const flow = new EpollFlow(eng, ep, target.ref, target.dest, fd, header);
   if (eng.loop.add(fd, WATCH, flow) < 0) {
     flowEvent(ctx.director, target.ref, "reset");
