@@ -8,7 +8,8 @@
  *
  * Needs Debian's nginx, libnginx-mod-stream, haproxy, wrk, apache2-utils, curl:
  * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
- * MEMORY=0 skips the memory part, MEMORY=only runs nothing else).
+ * MEMORY=0 skips the memory part, MEMORY=only runs nothing else). The memory part runs last, on
+ * fresh daemons: RSS that a load run grew stays grown.
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +27,8 @@ const IDLE = Number(process.env.IDLE_CONNS ?? Math.min(10_000, Math.floor((HARD_
 const MEMORY = process.env.MEMORY ?? "1";
 const procs: Subprocess[] = [];
 const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104 };
+/** Fresh daemons for the memory part (RSS grown by a load run stays grown). */
+const MEMORY_PORT = { uvs: 28105, uvsEpoll: 28106 };
 
 function need(cmds: string[]): void {
   const missing = cmds.filter((c) => !Bun.which(c));
@@ -189,35 +192,27 @@ async function main(): Promise<void> {
   Bun.spawnSync(["truncate", "-s", "1G", join(DIR, "www/1g")]);
   writeFileSync(join(DIR, "nginx.conf"), nginxConf());
   writeFileSync(join(DIR, "haproxy.cfg"), haproxyConf());
-  writeFileSync(join(DIR, "uvs.conf"), uvsRules(PORT.uvs));
-  writeFileSync(join(DIR, "uvs-epoll.conf"), uvsRules(PORT.uvsEpoll));
   start(["nginx", "-c", join(DIR, "nginx.conf"), "-p", DIR], "nginx");
-  start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
-  const uvs = start(
-    [process.execPath, MAIN, "run", "--rules", join(DIR, "uvs.conf"), "--control", join(DIR, "uvs.sock")],
-    "uvs",
-  );
-  const uvsEpoll = start(
-    [
-      process.execPath,
-      MAIN,
-      "run",
-      "--rules",
-      join(DIR, "uvs-epoll.conf"),
-      "--control",
-      join(DIR, "uvs-epoll.sock"),
-      "--proxy-engine",
-      "epoll",
-    ],
-    "uvs-epoll",
-  );
-  for (const p of Object.values(PORT)) await waitPort(p);
+  await waitPort(PORT.backend);
   console.log(
     `proxy comparison, ${SECONDS} s per run, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, load ${loadavg()}`,
   );
-  // Memory first, on daemons that have carried no load yet (RSS grown by a load run stays).
-  if (MEMORY !== "0") await memory(uvs, uvsEpoll);
-  if (MEMORY === "only") return;
+  if (MEMORY !== "only") await throughput();
+  if (MEMORY !== "0") await memory();
+}
+
+/** A uvs daemon proxying `port` to the backend with the given TCP engine. */
+function startUvs(name: string, port: number, engine: "bun" | "epoll"): Subprocess {
+  writeFileSync(join(DIR, `${name}.conf`), uvsRules(port));
+  const args = ["run", "--rules", join(DIR, `${name}.conf`), "--control", join(DIR, `${name}.sock`)];
+  return start([process.execPath, MAIN, ...args, "--proxy-engine", engine], name);
+}
+
+async function throughput(): Promise<void> {
+  start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
+  startUvs("uvs", PORT.uvs, "bun");
+  startUvs("uvs-epoll", PORT.uvsEpoll, "epoll");
+  for (const p of Object.values(PORT)) await waitPort(p);
   const rows: [string, (p: number) => Promise<number>, string][] = [
     ["keep-alive (wrk -c32)", keepAlive, "req/s"],
     ["connection close (ab -c32)", connClose, "req/s"],
@@ -234,11 +229,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function memory(uvs: Subprocess, uvsEpoll: Subprocess): Promise<void> {
-  for (const [name, p, port] of [
-    ["uvs", uvs, PORT.uvs],
-    ["uvs-epoll", uvsEpoll, PORT.uvsEpoll],
+async function memory(): Promise<void> {
+  for (const [name, port, engine] of [
+    ["uvs", MEMORY_PORT.uvs, "bun"],
+    ["uvs-epoll", MEMORY_PORT.uvsEpoll, "epoll"],
   ] as const) {
+    const p = startUvs(`${name}-memory`, port, engine);
+    await waitPort(port);
     await Bun.sleep(1000);
     const before = rssKiB(p.pid);
     const close = await idleConnections(port, IDLE);
@@ -248,7 +245,8 @@ async function memory(uvs: Subprocess, uvsEpoll: Subprocess): Promise<void> {
       `memory: ${name} RSS ${before} KiB idle → ${after} KiB with ${IDLE} idle connections: ${(((after - before) * 1024) / IDLE).toFixed(0)} bytes per connection (target ≤ 2048)`,
     );
     close();
-    await Bun.sleep(1000);
+    p.kill();
+    await p.exited;
   }
 }
 

@@ -1,0 +1,110 @@
+/**
+ * The proxy plane's epoll TCP engine (src/dataplane/proxy/epoll): how it is selected, that the
+ * TCP proxy suites pass on it, and that an idle proxied connection costs little memory.
+ */
+
+import { heapStats } from "bun:jsc";
+import { afterAll, describe, expect, test } from "bun:test";
+import { ProxyPlane, proxyTcpEngine } from "../../src/dataplane/proxy/plane.ts";
+import { Director } from "../../src/director/director.ts";
+import { type ServiceId, serviceKey } from "../../src/model/service.ts";
+import { destConfig, ip, svcConfig } from "../helpers/director.ts";
+import { freePort, LO, waitFor } from "./helpers.ts";
+
+const linux = process.platform === "linux";
+const children: ReturnType<typeof Bun.spawn>[] = [];
+afterAll(() => {
+  for (const c of children) c.kill();
+});
+
+describe("epoll engine: selection", () => {
+  test("--proxy-engine / UVS_PROXY_ENGINE values: bun, epoll, empty; anything else is a clear error", () => {
+    expect(proxyTcpEngine(undefined)).toBe("bun");
+    expect(proxyTcpEngine("")).toBe("bun");
+    expect(proxyTcpEngine("bun")).toBe("bun");
+    expect(proxyTcpEngine("epoll")).toBe("epoll");
+    expect(() => proxyTcpEngine("uring")).toThrow(/proxy engine "uring": expected bun or epoll/);
+  });
+
+  test.skipIf(!linux)("the option and the environment choose the engine (skipped: not Linux)", async () => {
+    const saved = process.env.UVS_PROXY_ENGINE;
+    const log = () => {};
+    process.env.UVS_PROXY_ENGINE = "epoll";
+    const fromEnv = new ProxyPlane(new Director({}), { log });
+    process.env.UVS_PROXY_ENGINE = saved ?? "";
+    const explicit = new ProxyPlane(new Director({}), { log, tcpEngine: "epoll" });
+    const bun = new ProxyPlane(new Director({}), { log, tcpEngine: "bun" });
+    if (saved === undefined) delete process.env.UVS_PROXY_ENGINE;
+    expect([fromEnv.tcpEngine, explicit.tcpEngine, bun.tcpEngine]).toEqual(["epoll", "epoll", "bun"]);
+    await Promise.all([fromEnv.close(), explicit.close(), bun.close()]);
+  });
+});
+
+describe.skipIf(!linux)("epoll engine: the TCP proxy suites (skipped: not Linux)", () => {
+  test("tcp-proxy, tcp-flow-control and plane tests pass with UVS_PROXY_ENGINE=epoll", async () => {
+    const files = [
+      "tcp-proxy.test.ts",
+      "tcp-flow-control.test.ts",
+      "plane.test.ts",
+      "proxy-protocol.test.ts",
+    ];
+    const p = Bun.spawn([process.execPath, "test", ...files.map((f) => `${import.meta.dir}/${f}`)], {
+      env: { ...process.env, UVS_PROXY_ENGINE: "epoll" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    children.push(p);
+    const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    const text = out + err;
+    expect(await p.exited, text.slice(-3000)).toBe(0);
+    expect(text).toMatch(/\s0 fail/);
+    expect(Number(/(\d+) pass/.exec(text)?.[1] ?? 0)).toBeGreaterThan(30);
+  }, 60_000);
+});
+
+/** A process holding `n` idle clients to `vport` (and a silent backend on `backendPort` unless 0). */
+async function idlePeers(backendPort: number, vport: number, n: number): Promise<void> {
+  const backend = backendPort ? `Bun.listen({hostname:"${LO}",port:${backendPort},socket:{data(){}}});` : "";
+  const code = `${backend}
+const s=[];for(let i=0;i<${n};i++)s.push(await Bun.connect({hostname:"${LO}",port:${vport},socket:{data(){}}}));
+console.log("up");await new Promise(()=>{})`;
+  const p = Bun.spawn([process.execPath, "-e", code], { stdout: "pipe" });
+  children.push(p);
+  await p.stdout.getReader().read();
+}
+
+describe.skipIf(!linux)("epoll engine: idle connections (skipped: not Linux)", () => {
+  test("an idle proxied connection holds no buffer, no socket object and at most 3 JS objects", async () => {
+    const d = new Director({});
+    const vport = freePort();
+    const backendPort = freePort();
+    const id: ServiceId = { kind: "addr", af: "inet", protocol: "tcp", addr: ip(LO), port: vport };
+    d.apply({ op: "add-service", service: id, config: svcConfig({ scheduler: "rr" }) });
+    d.apply({ op: "add-server", service: id, dest: destConfig(LO, backendPort) });
+    const plane = new ProxyPlane(d, { log: () => {}, tcpEngine: "epoll" });
+    const listen = [{ addr: ip(LO), port: vport, protocol: "tcp" as const }];
+    try {
+      await plane.sync([{ key: serviceKey(id), listen, proxyProtocol: new Map() }]);
+      const n = 400;
+      // A first batch runs every code path once (JIT, structures, table growth) …
+      await idlePeers(backendPort, vport, n);
+      await waitFor(() => plane.stats().openConnections === n, 5000, "the first batch");
+      Bun.gc(true);
+      const before = heapStats();
+      // … so that the second one shows what a connection itself costs.
+      await idlePeers(0, vport, n);
+      await waitFor(() => plane.stats().openConnections === 2 * n, 5000, "the second batch");
+      Bun.gc(true);
+      const after = heapStats();
+      const grew = (type: string) =>
+        ((after.objectTypeCounts[type] ?? 0) - (before.objectTypeCounts[type] ?? 0)) / n;
+      expect(plane.stats().bufferedBytes).toBe(0);
+      expect(grew("TCPSocket")).toBe(0); // Bun's engine: one per side
+      expect(grew("Object")).toBeLessThanOrEqual(3); // the flow, its entry reference (+ slack)
+      expect(grew("string")).toBeLessThan(0.5); // no addresses kept as text
+      expect((after.heapSize - before.heapSize) / n).toBeLessThan(1024);
+    } finally {
+      await plane.close();
+    }
+  }, 20_000);
+});
