@@ -3,11 +3,15 @@
  * TCP proxy suites pass on it, and that an idle proxied connection costs little memory.
  */
 
+import { ptr } from "bun:ffi";
 import { heapStats } from "bun:jsc";
 import { afterAll, describe, expect, test } from "bun:test";
+import { EPOLLIN, EpollLoop } from "../../src/dataplane/proxy/epoll/loop.ts";
+import { writeSockaddr } from "../../src/dataplane/proxy/epoll/sockaddr.ts";
 import { ProxyPlane, proxyTcpEngine } from "../../src/dataplane/proxy/plane.ts";
 import { Director } from "../../src/director/director.ts";
 import { type ServiceId, serviceKey } from "../../src/model/service.ts";
+import { sockSys } from "../../src/sys/libc.ts";
 import { destConfig, ip, svcConfig } from "../helpers/director.ts";
 import { freePort, LO, waitFor } from "./helpers.ts";
 
@@ -107,4 +111,54 @@ describe.skipIf(!linux)("epoll engine: idle connections (skipped: not Linux)", (
       await plane.close();
     }
   }, 20_000);
+});
+
+describe.skipIf(!linux)("epoll engine: the loop (skipped: not Linux)", () => {
+  /** A listening socket of our own on a free port, watched by `loop`; resolves on its first event. */
+  function watchListener(loop: EpollLoop): { port: number; fd: number; event: Promise<number> } {
+    const port = freePort();
+    const fd = sockSys.socket(2, 1 | 0x800, 0);
+    const sa = new Uint8Array(new ArrayBuffer(28));
+    expect(sockSys.bind(fd, ptr(sa), writeSockaddr(sa, ip(LO), port))).toBe(0);
+    expect(sockSys.listen(fd, 8)).toBe(0);
+    const event = new Promise<number>((resolve) =>
+      loop.add(fd, EPOLLIN, { onEvent: (_fd, ev) => resolve(ev) }, false),
+    );
+    return { port, fd, event };
+  }
+
+  test("an idle loop is woken by its waker when a socket becomes ready", async () => {
+    const errors: string[] = [];
+    const loop = new EpollLoop((m) => errors.push(m));
+    const l = watchListener(loop);
+    try {
+      await Bun.sleep(100); // idle: the waker sleeps in poll(2)
+      const c = await Bun.connect({ hostname: LO, port: l.port, socket: { data() {} } });
+      expect((await l.event) & EPOLLIN).toBe(EPOLLIN);
+      c.end();
+      expect(errors).toEqual([]);
+    } finally {
+      loop.remove(l.fd);
+      sockSys.close(l.fd);
+      loop.close();
+    }
+  });
+
+  test("without a waker (it failed to load) the loop says so and still sees events, by polling", async () => {
+    const errors: string[] = [];
+    const loop = new EpollLoop((m) => errors.push(m), new URL("./no-such-waker.ts", import.meta.url).href);
+    const l = watchListener(loop);
+    try {
+      await waitFor(() => errors.length > 0, 3000, "the waker error");
+      expect(errors[0]).toContain("polling every 10 ms while idle");
+      await Bun.sleep(100);
+      const c = await Bun.connect({ hostname: LO, port: l.port, socket: { data() {} } });
+      expect((await l.event) & EPOLLIN).toBe(EPOLLIN);
+      c.end();
+    } finally {
+      loop.remove(l.fd);
+      sockSys.close(l.fd);
+      loop.close();
+    }
+  });
 });

@@ -10,10 +10,11 @@ import { EpollLoop } from "./loop.ts";
 import { EpollListener, type EpollTcp } from "./tcp.ts";
 
 export class EpollEngine implements EpollTcp {
-  readonly loop = new EpollLoop();
+  readonly loop: EpollLoop;
   readonly connecting: Deadlines;
 
   constructor(readonly ctx: ProxyContext) {
+    this.loop = new EpollLoop((message) => ctx.log({ type: "warning", message }));
     this.connecting = new Deadlines(ctx.connectTimeoutMs);
   }
 

@@ -30,6 +30,20 @@ const MAX_EVENTS = 256;
 const SLICE_MS = 4;
 /** Waits of 1 ms in epoll_wait after the last event before handing over to the waker. */
 const IDLE_WAITS = 20;
+/** Without a waker (it failed to start): how often an idle loop looks for events. */
+const NO_WAKER_POLL_MS = 10;
+
+/** The waker module's path under src/ (a compiled binary must embed it as an entry point). */
+export const WAKER_FROM_SRC = "dataplane/proxy/epoll/waker.ts";
+
+/**
+ * Under `bun` the waker is the file next to this one; a compiled binary keeps its entry points
+ * at their paths below src/ under /$bunfs/root/ (as the packet plane's worker).
+ */
+export function wakerUrl(here = import.meta.url): string {
+  if (here.startsWith("file:///$bunfs/")) return new URL(`./${WAKER_FROM_SRC}`, here).href;
+  return new URL("./waker.ts", here).href;
+}
 
 export interface FdHandler {
   onEvent(fd: number, events: number): void;
@@ -51,20 +65,31 @@ export class EpollLoop {
   private deferred: Deferred[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly waker: Worker;
+  /** The waker failed: an idle loop polls every NO_WAKER_POLL_MS instead. */
+  private noWaker = false;
   private scheduled = false;
   private closed = false;
   /** Empty 1 ms waits since the last event. */
   private idle = 0;
 
-  constructor() {
+  /** `onWakerError`: the waker Worker failed to start or died (the loop then polls). */
+  constructor(onWakerError: (message: string) => void, waker = wakerUrl()) {
     this.eventsPtr = ptr(this.events);
     this.onePtr = ptr(this.one);
     const epfd = sockSys.epollCreate();
     if (epfd < 0) throw new Error(`epoll_create1: errno ${-epfd}`);
     this.epfd = epfd;
-    this.waker = new Worker(new URL("./waker.ts", import.meta.url).href);
+    this.waker = new Worker(waker);
     this.waker.onmessage = (ev: MessageEvent<number>) => {
       if (ev.data === 1) this.schedule();
+    };
+    this.waker.onerror = (ev) => {
+      if (this.closed || this.noWaker) return;
+      this.noWaker = true;
+      onWakerError(
+        `the epoll engine's waker failed (${ev.message}): polling every ${NO_WAKER_POLL_MS} ms while idle`,
+      );
+      this.schedule();
     };
     const init: WakerInit = { epfd, control: this.control.buffer as SharedArrayBuffer };
     this.waker.postMessage(init);
@@ -106,11 +131,11 @@ export class EpollLoop {
     sockSys.close(this.epfd);
   }
 
-  private schedule(): void {
+  private readonly schedule = (): void => {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
     setImmediate(this.runSlice);
-  }
+  };
 
   private arm(): void {
     Atomics.store(this.control, ARMED, 1);
@@ -133,7 +158,8 @@ export class EpollLoop {
       return;
     }
     if (this.idle >= IDLE_WAITS) {
-      this.arm();
+      if (this.noWaker) setTimeout(this.schedule, NO_WAKER_POLL_MS);
+      else this.arm();
       return;
     }
     const n = sockSys.epollWait(this.epfd, this.eventsPtr, MAX_EVENTS, 1);
