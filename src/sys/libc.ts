@@ -742,6 +742,8 @@ const tcpLib = dlopen("libc.so.6", {
   epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
 });
 const t = tcpLib.symbols;
+/** An address from `ptr()` (a TypedArray's storage, held by the caller for the call). */
+type Pointer = import("bun:ffi").Pointer;
 
 /** `r < 0 ? -errno : r`, for the calls below. */
 function orErrno(r: number): number {
@@ -757,18 +759,17 @@ const optLenPtr = ptr(optLen);
 /** Raw libc calls for non-blocking TCP sockets and one epoll set; results are counts or -errno. */
 export const sockSys = {
   socket: (af: number, type: number, proto: number): number => orErrno(c.socket(af, type, proto)),
-  bind: (fd: number, addr: number, len: number): number => orErrno(c.bind(fd, addr as never, len)),
+  bind: (fd: number, addr: Pointer, len: number): number => orErrno(c.bind(fd, addr, len)),
   listen: (fd: number, backlog: number): number => orErrno(t.listen(fd, backlog)),
   /** accept4 into `addr` (its capacity in `*lenPtr`). */
-  accept4: (fd: number, addr: number, lenPtr: number, flags: number): number =>
-    orErrno(t.accept4(fd, addr as never, lenPtr as never, flags)),
-  connect: (fd: number, addr: number, len: number): number => orErrno(t.connect(fd, addr as never, len)),
-  /** recv(2) into memory at `p` (a TypedArray's address plus an offset). */
-  recv: (fd: number, p: number, len: number): number =>
-    orErrno(c.recvfrom(fd, p as never, len, 0, null, null)),
+  accept4: (fd: number, addr: Pointer, lenPtr: Pointer, flags: number): number =>
+    orErrno(t.accept4(fd, addr, lenPtr, flags)),
+  connect: (fd: number, addr: Pointer, len: number): number => orErrno(t.connect(fd, addr, len)),
+  /** recv(2) into memory at `p`. */
+  recv: (fd: number, p: Pointer, len: number): number => orErrno(c.recvfrom(fd, p, len, 0, null, null)),
   /** send(2) from memory at `p` with `flags` (MSG_NOSIGNAL: a reset peer is EPIPE, not SIGPIPE). */
-  send: (fd: number, p: number, len: number, flags: number): number =>
-    orErrno(c.sendto(fd, p as never, len, flags, null, 0)),
+  send: (fd: number, p: Pointer, len: number, flags: number): number =>
+    orErrno(c.sendto(fd, p, len, flags, null, 0)),
   shutdown: (fd: number, how: number): number => orErrno(t.shutdown(fd, how)),
   close: (fd: number): number => orErrno(c.close(fd)),
   /** setsockopt with one int value. */
@@ -789,8 +790,8 @@ export const sockSys = {
     return r < 0 ? -errno() : optVal[0];
   },
   epollCreate: (): number => orErrno(t.epoll_create1(SOCK_CLOEXEC)),
-  epollCtl: (epfd: number, op: number, fd: number, ev: number): number =>
-    orErrno(t.epoll_ctl(epfd, op, fd, ev as never)),
-  epollWait: (epfd: number, events: number, max: number, timeoutMs: number): number =>
-    orErrno(t.epoll_wait(epfd, events as never, max, timeoutMs)),
+  epollCtl: (epfd: number, op: number, fd: number, ev: Pointer): number =>
+    orErrno(t.epoll_ctl(epfd, op, fd, ev)),
+  epollWait: (epfd: number, events: Pointer, max: number, timeoutMs: number): number =>
+    orErrno(t.epoll_wait(epfd, events, max, timeoutMs)),
 };

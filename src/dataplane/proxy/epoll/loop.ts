@@ -9,7 +9,7 @@
  * and posts a message when it turns readable, so an idle engine costs no CPU. The price: while
  * traffic flows, other work of the main thread may wait up to 1 ms.
  */
-import { ptr } from "bun:ffi";
+import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../../../sys/libc.ts";
 import { ARMED, STOP, type WakerInit } from "./waker-control.ts";
 
@@ -58,10 +58,10 @@ export class EpollLoop {
   readonly epfd: number;
   private readonly handlers: (FdHandler | undefined)[] = [];
   private readonly events = new Uint32Array(new ArrayBuffer(EV_SIZE * MAX_EVENTS));
-  private readonly eventsPtr: number;
+  private readonly eventsPtr: Pointer;
   /** Over an explicit ArrayBuffer: a small typed array's storage may move, and ptr() with it. */
   private readonly one = new Uint32Array(new ArrayBuffer(EV_SIZE));
-  private readonly onePtr: number;
+  private readonly onePtr: Pointer;
   private deferred: Deferred[] = [];
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly waker: Worker;
