@@ -8,7 +8,8 @@
  *
  * Needs Debian's nginx, libnginx-mod-stream, haproxy, wrk, apache2-utils, curl:
  * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
- * MEMORY=0 skips the memory part, MEMORY=only runs nothing else). The memory part runs last, on
+ * MEMORY=0 skips the memory part, MEMORY=only runs nothing else; ROUNDS=n runs each row n times
+ * with the proxies' order rotated and prints medians). The memory part runs last, on
  * fresh daemons: RSS that a load run grew stays grown.
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
@@ -25,6 +26,8 @@ const HARD_LIMIT = Number(Bun.spawnSync(["sh", "-c", "ulimit -Hn"]).stdout.toStr
 /** uvs holds two descriptors per proxied connection: at most (limit − slack) / 2 idle ones fit. */
 const IDLE = Number(process.env.IDLE_CONNS ?? Math.min(10_000, Math.floor((HARD_LIMIT - 500) / 2)));
 const MEMORY = process.env.MEMORY ?? "1";
+/** Rounds per row, the proxies' order rotated each round; medians are printed. */
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 1));
 const procs: Subprocess[] = [];
 const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104 };
 /** Fresh daemons for the memory part (RSS grown by a load run stays grown). */
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
   start(["nginx", "-c", join(DIR, "nginx.conf"), "-p", DIR], "nginx");
   await waitPort(PORT.backend);
   console.log(
-    `proxy comparison, ${SECONDS} s per run, bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, load ${loadavg()}`,
+    `proxy comparison, ${SECONDS} s per run, ${ROUNDS} round(s), bun ${Bun.version}, ${navigator.hardwareConcurrency} cores, load ${loadavg()}`,
   );
   if (MEMORY !== "only") await throughput();
   if (MEMORY !== "0") await memory();
@@ -220,7 +223,18 @@ async function throughput(): Promise<void> {
   ];
   for (const [name, fn, unit] of rows) {
     const r: Record<string, number> = {};
-    for (const k of ["backend", "uvs", "uvsEpoll", "haproxy", "stream"] as const) r[k] = await fn(PORT[k]);
+    // Each round runs the proxies in a rotated order (position in the sequence moved results by
+    // up to 20 % on this machine); each figure is the median over the rounds.
+    const runs: Record<string, number[]> = {};
+    const proxies = ["uvs", "uvsEpoll", "haproxy", "stream"] as const;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = ["backend", ...proxies.slice(round % 4), ...proxies.slice(0, round % 4)] as const;
+      for (const k of order) {
+        const v = await fn(PORT[k]);
+        runs[k] = [...(runs[k] ?? []), v];
+      }
+    }
+    for (const [k, v] of Object.entries(runs)) r[k] = median(v);
     const f = (v: number) => (unit === "Gbit/s" ? v.toFixed(2) : Math.round(v).toString());
     console.log(
       `${name.padEnd(28)} direct ${f(r.backend)}  uvs ${f(r.uvs)}  uvs-epoll ${f(r.uvsEpoll)}  haproxy ${f(r.haproxy)}  nginx-stream ${f(r.stream)} ${unit}` +
@@ -248,6 +262,11 @@ async function memory(): Promise<void> {
     p.kill();
     await p.exited;
   }
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function loadavg(): string {
