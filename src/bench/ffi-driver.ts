@@ -8,7 +8,7 @@
  * SLICE_MS, so timers (progress, -t, -s), Ctrl-C and servers in the same process keep running. Semantics are HttpDriver's: the same timings, keep-alive rules,
  * retries of kept-alive connections closed before an answer, and error kinds.
  */
-import { ptr } from "bun:ffi";
+import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../sys/libc.ts";
 import { classifyErrno } from "./errors.ts";
 import { keepOutOfFtl } from "./jit.ts";
@@ -75,7 +75,7 @@ export class FfiHttpDriver implements Driver {
   private readonly run: Run;
   private readonly slots: Slot[] = [];
   private readonly req: Uint8Array;
-  private readonly reqPtr: number;
+  private readonly reqPtr: Pointer;
   private readonly keepAlive: boolean;
   private readonly named: boolean;
   // Over explicit ArrayBuffers: JSC may move a small typed array's storage, and ptr() with it.
@@ -86,7 +86,7 @@ export class FfiHttpDriver implements Driver {
   private readonly one = new Uint32Array(new ArrayBuffer(EV_WORDS * 4));
   private readonly onePtr = ptr(this.one);
   private addr: SockAddr | null = null;
-  private addrPtr = 0;
+  private addrPtr: Pointer | null = null;
   private resolveError = "";
   private ep = -1;
   private pending: Slot[] = [];
@@ -166,7 +166,7 @@ export class FfiHttpDriver implements Driver {
   private connectTo(a: SockAddr): number {
     const fd = sockSys.socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fd;
-    const r = sockSys.connect(fd, this.addrPtr, a.bytes.length);
+    const r = sockSys.connect(fd, this.addrPtr!, a.bytes.length);
     if (r === 0 || r === -EINPROGRESS) return fd;
     sockSys.close(fd);
     return r;
@@ -184,7 +184,7 @@ export class FfiHttpDriver implements Driver {
   private send(s: Slot, now: number): void {
     const first = s.woff === 0;
     const want = this.req.length - s.woff;
-    const w = sockSys.send(s.fd, this.reqPtr + s.woff, want, MSG_NOSIGNAL);
+    const w = sockSys.send(s.fd, (this.reqPtr + s.woff) as Pointer, want, MSG_NOSIGNAL);
     if (w === -EAGAIN || w === -EINTR) {
       if (first) this.ctl(s, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
       return;

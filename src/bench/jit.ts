@@ -6,12 +6,16 @@
  */
 import { noFTL } from "bun:jsc";
 
-/** Every method of these classes' prototypes (own and inherited, up to Object) stays below FTL. */
-export function keepOutOfFtl(...classes: { prototype: object }[]): void {
+/**
+ * Every method of these classes' prototypes (own and inherited, up to Object) stays below FTL.
+ * Anything without a prototype object (a bundle may hand over a wrapped export) is skipped: this
+ * is an optimisation and must never stop the program.
+ */
+export function keepOutOfFtl(...classes: ({ prototype?: object } | undefined)[]): void {
   for (const c of classes) {
     for (
-      let p: object | null = c.prototype;
-      p !== null && p !== Object.prototype;
+      let p: object | null | undefined = c?.prototype;
+      p != null && typeof p === "object" && p !== Object.prototype;
       p = Object.getPrototypeOf(p)
     ) {
       for (const k of Object.getOwnPropertyNames(p)) {
