@@ -6,8 +6,24 @@
  */
 // The class alone: the package's index also loads its encoders and WebAssembly build, about
 // 20 ms of CPU at start-up that a load generator's CPU-per-request figure would carry.
-import Float64Histogram from "hdr-histogram-js/dist/Float64Histogram.js";
+import * as float64Module from "hdr-histogram-js/dist/Float64Histogram.js";
 import { keepOutOfFtl } from "./jit.ts";
+
+type Float64HistogramClass = typeof import("hdr-histogram-js/dist/Float64Histogram.js").default;
+
+/**
+ * The class out of the CommonJS module: `bun run` hands `exports.default` over as the default
+ * import, a `bun build --compile` bundle hands over the exports object; follow `default` until a
+ * constructor appears, so both work.
+ */
+function classOf(m: unknown): Float64HistogramClass {
+  let x = m;
+  for (let i = 0; i < 3 && typeof x !== "function" && x && typeof x === "object" && "default" in x; i++)
+    x = (x as { default: unknown }).default;
+  if (typeof x !== "function") throw new Error("hdr-histogram-js: Float64Histogram class not found");
+  return x as Float64HistogramClass;
+}
+const Float64Histogram = classOf(float64Module);
 
 export class Samples {
   count = 0;
