@@ -10,6 +10,7 @@
 import { relative, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { WORKER_FROM_SRC } from "../src/dataplane/packet/engine/plane.ts";
+import { WAKER_FROM_SRC } from "../src/dataplane/proxy/epoll/loop.ts";
 
 const DEVTOOLS_STUB = "export default { initialize() {}, connectToDevTools() {} };\n";
 
@@ -40,8 +41,9 @@ export async function buildBinary(opts: BuildOptions = {}): Promise<string> {
   if (relative(resolve(root, "src"), resolve(entry)).startsWith(".."))
     throw new Error(`build: the entry ${entry} must be under src/ (the packet worker is found relative to it)`);
   const result = await Bun.build({
-    // The packet plane's Worker is its own entry point: compiled binaries only embed listed files.
-    entrypoints: [entry, `${root}/src/${WORKER_FROM_SRC}`],
+    // Workers are entry points of their own (compiled binaries embed only listed files): the
+    // packet plane's worker and the epoll proxy engine's waker.
+    entrypoints: [entry, `${root}/src/${WORKER_FROM_SRC}`, `${root}/src/${WAKER_FROM_SRC}`],
     compile: { outfile },
     target: "bun",
     minify: { syntax: true, whitespace: true },
