@@ -24,9 +24,10 @@ export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--me
                        of a vrrp_instance, else a locally administered MAC per interface; the
                        director's kernel then drops VIP frames at once (also UVS_VIP_MAC)
   --vip-mac real       the interface's own MAC (switch port security or MAC limits)
-  --proxy-engine bun   the proxy plane's TCP on Bun's sockets (default; also UVS_PROXY_ENGINE)
-  --proxy-engine epoll raw sockets and epoll through bun:ffi (Linux; docs/proxy-engine.md); falls
-                       back to Bun's sockets, with a log line, where it cannot run
+  --proxy-engine epoll the proxy plane's TCP on raw sockets and epoll through bun:ffi (default on
+                       Linux; also UVS_PROXY_ENGINE; docs/proxy-engine.md); falls back to Bun's
+                       sockets, with a log line, where it cannot run
+  --proxy-engine bun   the proxy plane's TCP on Bun's sockets (the default elsewhere)
   --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
