@@ -335,10 +335,7 @@ export class FfiHttpDriver implements Driver {
     const p = s.parser;
     if (s.woff < this.req.length) s.tEndWrite = tDone; // answered before the request was all sent
     const reuse = open && this.keepAlive && p.keepAlive;
-    run.response(p.status, p.bodyBytes, this.keepAlive && p.keepAlive);
-    if (p.serverSoftware !== null && run.serverSoftware === "") run.serverSoftware = p.serverSoftware;
-    if (this.named && p.nameLen > 0) run.spread.count(p.name, p.nameLen);
-    run.ok(s.tStart, s.tConnect, s.tEndWrite, s.tBeginRead, tDone);
+    run.answered(p, this.keepAlive, this.named, s, tDone);
     s.busy = false;
     if (s.fd >= 0) {
       s.served++;

@@ -5,6 +5,7 @@
  */
 import type { BenchOptions, BenchProgress, BenchResult, BenchRun } from "./api.ts";
 import { keepOutOfFtl } from "./jit.ts";
+import type { ResponseParser } from "./parser.ts";
 import { Latency, Samples, ServerSpread } from "./samples.ts";
 import { parseTarget, type Target } from "./target.ts";
 
@@ -14,6 +15,14 @@ export const LENGTH = 2;
 export const EXCEPTION = 3;
 
 /** A driver owns the sockets of `concurrency` slots. */
+/** A request's clock readings (performance.now() ms), as a driver's slot keeps them. */
+export interface RequestTimes {
+  tStart: number;
+  tConnect: number;
+  tEndWrite: number;
+  tBeginRead: number;
+}
+
 export interface Driver {
   /** Prepare (UDP binds its sockets); resolves to an error message or null. */
   init(): Promise<string | null>;
@@ -136,6 +145,17 @@ export class Run {
       this.errs[LENGTH]++;
       this.kinds.length = (this.kinds.length ?? 0) + 1;
     }
+  }
+
+  /**
+   * A parsed HTTP response ended a request: ab's checks, the server's software and name (for the
+   * spread), and the request's timings. Both HTTP engines call this.
+   */
+  answered(p: ResponseParser, keepAlive: boolean, named: boolean, t: RequestTimes, tDone: number): void {
+    this.response(p.status, p.bodyBytes, keepAlive && p.keepAlive);
+    if (p.serverSoftware !== null && this.serverSoftware === "") this.serverSoftware = p.serverSoftware;
+    if (named && p.nameLen > 0) this.spread.count(p.name, p.nameLen);
+    this.ok(t.tStart, t.tConnect, t.tEndWrite, t.tBeginRead, tDone);
   }
 
   fail(category: number, kind: string): void {
