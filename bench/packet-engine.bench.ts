@@ -11,9 +11,8 @@
 import { C, COUNTER_NAMES } from "../src/dataplane/packet/engine/counters.ts";
 import type { InterfaceInfo } from "../src/dataplane/packet/engine/interfaces.ts";
 import { PacketEngine, type TxQueue } from "../src/dataplane/packet/engine/process.ts";
-import type { DirectorOp } from "../src/director/api.ts";
 import { parseIp } from "../src/model/addr.ts";
-import type { ForwardMethod } from "../src/model/dest.ts";
+import { serviceOps } from "../test/packet/engine-helpers.ts";
 import { mac, pkt } from "../test/packet/pkt.ts";
 
 const N = Number(process.env.N ?? 2_000_000);
@@ -42,39 +41,6 @@ class NullTx implements TxQueue {
   }
 }
 
-function service(
-  vip: string,
-  port: number,
-  protocol: "tcp" | "udp",
-  rs: string,
-  forward: ForwardMethod,
-): DirectorOp[] {
-  const svc = { kind: "addr" as const, af: "inet" as const, protocol, addr: parseIp(vip)!, port };
-  return [
-    {
-      op: "add-service",
-      service: svc,
-      config: { scheduler: "rr", flags: 0, timeout: 0, netmask: 0xffffffff, peName: null },
-    },
-    {
-      op: "add-server",
-      service: svc,
-      dest: {
-        af: "inet",
-        addr: parseIp(rs)!,
-        port,
-        forward,
-        weight: 1,
-        uThreshold: 0,
-        lThreshold: 0,
-        tunnelType: "ipip",
-        tunnelPort: 0,
-        tunnelCsum: "nocsum",
-      },
-    },
-  ];
-}
-
 function setup(): { e: PacketEngine; tx: NullTx; counters: Float64Array } {
   const iface: InterfaceInfo = {
     name: "eth0",
@@ -87,9 +53,9 @@ function setup(): { e: PacketEngine; tx: NullTx; counters: Float64Array } {
   const tx = new NullTx();
   const e = new PacketEngine({ interfaces: [iface], counters, tx, now: 1000 });
   e.apply([
-    ...service(VIP_DR, 9, "udp", "192.0.2.11", "route"),
-    ...service(VIP_DR, 80, "tcp", "192.0.2.11", "route"),
-    ...service(VIP_NAT, 53, "udp", "192.0.2.12", "masq"),
+    ...serviceOps(VIP_DR, 9, [{ addr: "192.0.2.11", port: 9, forward: "route" }], "udp"),
+    ...serviceOps(VIP_DR, 80, [{ addr: "192.0.2.11", port: 80, forward: "route" }], "tcp"),
+    ...serviceOps(VIP_NAT, 53, [{ addr: "192.0.2.12", port: 53, forward: "masq" }], "udp"),
   ]);
   for (const [ip, m] of Object.entries(RS)) {
     const reply = pkt()

@@ -11,6 +11,7 @@ import { ProxyPlane } from "../src/dataplane/proxy/plane.ts";
 import { Director } from "../src/director/director.ts";
 import { parseIp } from "../src/model/addr.ts";
 import { type ServiceId, serviceKey } from "../src/model/service.ts";
+import { destConfig, svcConfig } from "../test/helpers/director.ts";
 
 const LO = "127.0.0.1";
 const SECONDS = Number(process.env.SECONDS ?? 3);
@@ -171,27 +172,8 @@ async function startProxy(backends: Ports): Promise<{ ports: Ports; plane: Proxy
   const ports = { echo: freePort(), close: freePort(), bulk: freePort() };
   const specs = (Object.keys(ports) as (keyof Ports)[]).map((k) => {
     const id: ServiceId = { kind: "addr", af: "inet", protocol: "tcp", addr, port: ports[k] };
-    director.apply({
-      op: "add-service",
-      service: id,
-      config: { scheduler: "rr", flags: 0, timeout: 0, netmask: 0xffffffff, peName: null },
-    });
-    director.apply({
-      op: "add-server",
-      service: id,
-      dest: {
-        af: "inet",
-        addr,
-        port: backends[k],
-        forward: "masq",
-        weight: 1,
-        uThreshold: 0,
-        lThreshold: 0,
-        tunnelType: "ipip",
-        tunnelPort: 0,
-        tunnelCsum: "nocsum",
-      },
-    });
+    director.apply({ op: "add-service", service: id, config: svcConfig() });
+    director.apply({ op: "add-server", service: id, dest: destConfig(LO, backends[k]) });
     return {
       key: serviceKey(id),
       listen: [{ addr, port: ports[k], protocol: "tcp" as const }],

@@ -5,6 +5,7 @@ import type { TxQueue } from "../../src/dataplane/packet/engine/process.ts";
 import type { DirectorOp } from "../../src/director/api.ts";
 import { parseIp } from "../../src/model/addr.ts";
 import type { ForwardMethod } from "../../src/model/dest.ts";
+import { destConfig, svcConfig } from "../helpers/director.ts";
 import { mac, refChecksum } from "./pkt.ts";
 
 export function serviceOps(
@@ -16,27 +17,12 @@ export function serviceOps(
 ): DirectorOp[] {
   const service = { kind: "addr" as const, af: "inet" as const, protocol, addr: parseIp(vip)!, port };
   return [
-    {
-      op: "add-service",
-      service,
-      config: { scheduler, flags: 0, timeout: 0, netmask: 0xffffffff, peName: null },
-    },
+    { op: "add-service", service, config: svcConfig({ scheduler }) },
     ...dests.map(
       (d): DirectorOp => ({
         op: "add-server",
         service,
-        dest: {
-          af: "inet",
-          addr: parseIp(d.addr)!,
-          port: d.port,
-          forward: d.forward,
-          weight: 1,
-          uThreshold: 0,
-          lThreshold: 0,
-          tunnelType: "ipip",
-          tunnelPort: 0,
-          tunnelCsum: "nocsum",
-        },
+        dest: destConfig(d.addr, d.port, { forward: d.forward }),
       }),
     ),
   ];
