@@ -1,12 +1,18 @@
 /** Shared pieces of the engine tests: ops for a service, a recording TxQueue, checksum checks. */
 
+import { COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
 import type { InterfaceInfo } from "../../src/dataplane/packet/engine/interfaces.ts";
-import type { TxQueue } from "../../src/dataplane/packet/engine/process.ts";
+import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
+import { PacketEngine, type TxQueue } from "../../src/dataplane/packet/engine/process.ts";
+import type { VipMacMode } from "../../src/dataplane/packet/engine/vip-macs.ts";
 import type { DirectorOp } from "../../src/director/api.ts";
 import { parseIp } from "../../src/model/addr.ts";
 import type { ForwardMethod } from "../../src/model/dest.ts";
+import { applyMessage, type BackupStats } from "../../src/sync/backup.ts";
+import { decodeMessage } from "../../src/sync/codec.ts";
+import { SyncMaster } from "../../src/sync/master.ts";
 import { destConfig, svcConfig } from "../helpers/director.ts";
-import { mac, refChecksum } from "./pkt.ts";
+import { mac, pkt, refChecksum } from "./pkt.ts";
 
 export function serviceOps(
   vip: string,
@@ -71,4 +77,58 @@ export function checksumsValid(f: Uint8Array): { ip: boolean; l4: boolean } {
   const ph = [...f.subarray(26, 34), 0, proto, seg.length >> 8, seg.length & 255];
   const l4 = refChecksum([...ph, ...seg]) === 0;
   return { ip, l4 };
+}
+
+/** An engine on `interfaces` with fresh counters, a recording queue and an empty neighbour table. */
+export function testEngine(
+  interfaces: InterfaceInfo[],
+  opts: { vipMac?: VipMacMode } = {},
+): {
+  e: PacketEngine;
+  tx: RecordingTx;
+  counters: Float64Array;
+} {
+  const counters = new Float64Array(COUNTER_NAMES.length);
+  const tx = new RecordingTx();
+  const e = new PacketEngine({ interfaces, counters, tx, neighbours: new Neighbours(), now: 1000, ...opts });
+  return { e, tx, counters };
+}
+
+/** `ip` answers our ARP at `m` on link `ifIdx` (we are `ours`/`ourIp` there). */
+export function arpReply(
+  e: PacketEngine,
+  ifIdx: number,
+  ip: string,
+  m: string,
+  ours: string,
+  ourIp: string,
+): void {
+  const f = pkt().eth({ dst: ours, src: m }).arp({ op: 2, sha: m, spa: ip, tha: ours, tpa: ourIp }).build();
+  e.frame(ifIdx, f, f.length, 0);
+}
+
+/** Run `frames` (arriving on link 0) through `e` with a sync master; the messages it emits. */
+export function syncMessages(e: PacketEngine, frames: Uint8Array[], syncid: number): Uint8Array[] {
+  const messages: Uint8Array[] = [];
+  const sm = new SyncMaster(e.director, {
+    syncid,
+    maxlen: 1472,
+    send: (x) => messages.push(x),
+    timers: false,
+  });
+  e.director.hooks.inPacket = sm.inPacket;
+  for (const f of frames) e.frame(0, f, f.length, 0);
+  sm.pump(true);
+  return messages;
+}
+
+/** A backup applies sync messages to `e`'s table, as the worker's sync daemon does. */
+export function applySync(e: PacketEngine, messages: Uint8Array[], syncid: number): BackupStats {
+  const stats: BackupStats = { messages: 0, conns: 0, refused: 0, skipped: 0 };
+  for (const raw of messages) {
+    const r = decodeMessage(raw, syncid);
+    if (!r.ok) throw new Error(r.reason);
+    applyMessage(e.director, r.msg, stats);
+  }
+  return stats;
 }

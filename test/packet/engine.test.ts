@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { Tcp } from "../../src/conntrack/states.ts";
 import { C, COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
-import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
 import { CSUM_NOT_READY, PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
 import { Reason } from "../../src/dataplane/packet/reasons.ts";
 import type { ForwardMethod } from "../../src/model/dest.ts";
-import { checksumsValid, iface, RecordingTx, serviceOps } from "./engine-helpers.ts";
+import { arpReply, checksumsValid, iface, RecordingTx, serviceOps, testEngine } from "./engine-helpers.ts";
 import { ip4u, mac, pkt } from "./pkt.ts";
 
 const MAC_CLIENT = "02:00:00:00:00:c1";
@@ -20,10 +19,10 @@ const VIP = "203.0.113.100";
 const CLIENT = "203.0.113.2";
 
 function setup(forward: ForwardMethod, opts: { resolve?: boolean; mtu?: number } = {}) {
-  const counters = new Float64Array(COUNTER_NAMES.length);
-  const tx = new RecordingTx();
-  const ifs = [iface("eth0", MAC_ETH0, "203.0.113.1/24"), iface("eth1", MAC_ETH1, "192.0.2.1/24", opts.mtu)];
-  const e = new PacketEngine({ interfaces: ifs, counters, tx, neighbours: new Neighbours(), now: 1000 });
+  const { e, tx, counters } = testEngine([
+    iface("eth0", MAC_ETH0, "203.0.113.1/24"),
+    iface("eth1", MAC_ETH1, "192.0.2.1/24", opts.mtu),
+  ]);
   const port = forward === "masq" ? 8080 : 80;
   e.apply(
     serviceOps(VIP, 80, [
@@ -40,11 +39,7 @@ function setup(forward: ForwardMethod, opts: { resolve?: boolean; mtu?: number }
 }
 
 function resolve(e: PacketEngine, ip: string, m: string): void {
-  const reply = pkt()
-    .eth({ dst: MAC_ETH1, src: m })
-    .arp({ op: 2, sha: m, spa: ip, tha: MAC_ETH1, tpa: "192.0.2.1" })
-    .build();
-  e.frame(1, reply, reply.length, 0);
+  arpReply(e, 1, ip, m, MAC_ETH1, "192.0.2.1");
 }
 
 function fromClient(flags: string, sport = 40000, partial = false): Uint8Array {

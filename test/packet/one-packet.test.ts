@@ -4,12 +4,10 @@
  * and Conns/InPkts count each one.
  */
 import { expect, test } from "bun:test";
-import { C, COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
-import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
-import { PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
+import { C } from "../../src/dataplane/packet/engine/counters.ts";
 import type { DirectorOp } from "../../src/director/api.ts";
 import { SVC_F_ONEPACKET } from "../../src/model/service.ts";
-import { iface, RecordingTx, serviceOps } from "./engine-helpers.ts";
+import { arpReply, iface, serviceOps, testEngine } from "./engine-helpers.ts";
 import { mac, pkt } from "./pkt.ts";
 
 const MAC_CLIENT = "02:00:00:00:00:c1";
@@ -20,15 +18,7 @@ const RS = [
 ] as const;
 
 function engine(flags: number) {
-  const counters = new Float64Array(COUNTER_NAMES.length);
-  const tx = new RecordingTx();
-  const e = new PacketEngine({
-    interfaces: [iface("eth0", MAC_ETH0, "192.0.2.2/24")],
-    counters,
-    tx,
-    neighbours: new Neighbours(),
-    now: 1000,
-  });
+  const r = testEngine([iface("eth0", MAC_ETH0, "192.0.2.2/24")]);
   const ops = serviceOps(
     "192.0.2.100",
     53,
@@ -37,16 +27,10 @@ function engine(flags: number) {
   );
   const add = ops[0] as Extract<DirectorOp, { op: "add-service" }>;
   add.config = { ...add.config, flags };
-  e.apply(ops);
-  for (const [ip, m] of RS) {
-    const reply = pkt()
-      .eth({ dst: MAC_ETH0, src: m })
-      .arp({ op: 2, sha: m, spa: ip, tha: MAC_ETH0, tpa: "192.0.2.2" })
-      .build();
-    e.frame(0, reply, reply.length, 0);
-  }
-  tx.take();
-  return { e, tx, counters };
+  r.e.apply(ops);
+  for (const [ip, m] of RS) arpReply(r.e, 0, ip, m, MAC_ETH0, "192.0.2.2");
+  r.tx.take();
+  return r;
 }
 
 const query = () =>

@@ -6,14 +6,18 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Tcp } from "../../src/conntrack/states.ts";
-import { C, COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
-import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
-import { PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
+import { C } from "../../src/dataplane/packet/engine/counters.ts";
+import type { PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
 import { Reason } from "../../src/dataplane/packet/reasons.ts";
-import { applyMessage, type BackupStats } from "../../src/sync/backup.ts";
-import { decodeMessage } from "../../src/sync/codec.ts";
-import { SyncMaster } from "../../src/sync/master.ts";
-import { checksumsValid, iface, RecordingTx, serviceOps } from "./engine-helpers.ts";
+import {
+  applySync,
+  arpReply,
+  checksumsValid,
+  iface,
+  serviceOps,
+  syncMessages,
+  testEngine,
+} from "./engine-helpers.ts";
 import { ip4, mac, pkt } from "./pkt.ts";
 
 const MAC_CLIENT = "02:00:00:00:00:c1";
@@ -24,30 +28,17 @@ const RS = { "192.0.2.11": "02:00:00:00:00:11", "192.0.2.12": "02:00:00:00:00:12
 const VIP = "203.0.113.100";
 const CLIENT = "203.0.113.2";
 
-function arpReply(e: PacketEngine, ifIdx: number, ip: string, m: string, ours: string, tpa: string): void {
-  const f = pkt().eth({ dst: ours, src: m }).arp({ op: 2, sha: m, spa: ip, tha: ours, tpa }).build();
-  e.frame(ifIdx, f, f.length, 0);
-}
-
 function engine() {
-  const counters = new Float64Array(COUNTER_NAMES.length);
-  const tx = new RecordingTx();
-  const e = new PacketEngine({
-    interfaces: [iface("eth0", MAC_OUT, "203.0.113.1/24"), iface("eth1", MAC_IN, "192.0.2.1/24")],
-    counters,
-    tx,
-    neighbours: new Neighbours(),
-    now: 1000,
-  });
-  e.apply(
+  const r = testEngine([iface("eth0", MAC_OUT, "203.0.113.1/24"), iface("eth1", MAC_IN, "192.0.2.1/24")]);
+  r.e.apply(
     serviceOps(VIP, 80, [
       { addr: "192.0.2.11", port: 80, forward: "masq" },
       { addr: "192.0.2.12", port: 80, forward: "masq" },
     ]),
   );
-  for (const [ip, m] of Object.entries(RS)) arpReply(e, 1, ip, m, MAC_IN, "192.0.2.1");
-  tx.take();
-  return { e, tx, counters };
+  for (const [ip, m] of Object.entries(RS)) arpReply(r.e, 1, ip, m, MAC_IN, "192.0.2.1");
+  r.tx.take();
+  return r;
 }
 
 function fromClient(flags: string, sport: number): Uint8Array {
@@ -71,24 +62,13 @@ function fromServer(rs: string, sport: number): Uint8Array {
 /** The master carries a flow to ESTABLISHED; returns its sync messages and the real server. */
 function masterFlow(sport: number): { messages: Uint8Array[]; rs: string } {
   const m = engine();
-  const messages: Uint8Array[] = [];
-  const sm = new SyncMaster(m.e.director, {
-    syncid: 7,
-    maxlen: 1472,
-    send: (x) => messages.push(x),
-    timers: false,
-  });
-  m.e.director.hooks.inPacket = sm.inPacket;
-  for (const [flags, port] of [
-    ["S", 40000],
-    ["S", sport],
-    ["A", sport],
-    ["PA", sport],
-  ] as const) {
-    const f = fromClient(flags, port);
-    m.e.frame(0, f, f.length, 0);
-  }
-  sm.pump(true);
+  const frames = [
+    fromClient("S", 40000),
+    fromClient("S", sport),
+    fromClient("A", sport),
+    fromClient("PA", sport),
+  ];
+  const messages = syncMessages(m.e, frames, 7);
   const t = m.e.director.conns;
   const slot = [...t.slots()].find((s) => t.cport(s) === sport)!;
   expect(t.state(slot)).toBe(Tcp.ESTABLISHED);
@@ -97,13 +77,7 @@ function masterFlow(sport: number): { messages: Uint8Array[]; rs: string } {
 }
 
 function applyAll(e: PacketEngine, messages: Uint8Array[]): void {
-  const stats: BackupStats = { messages: 0, conns: 0, refused: 0, skipped: 0 };
-  for (const raw of messages) {
-    const r = decodeMessage(raw, 7);
-    if (!r.ok) throw new Error(r.reason);
-    applyMessage(e.director, r.msg, stats);
-  }
-  expect(stats.conns).toBeGreaterThanOrEqual(1);
+  expect(applySync(e, messages, 7).conns).toBeGreaterThanOrEqual(1);
 }
 
 /** The reply as it must leave: from VIP:80 to the client, TTL 63, checksums right. */

@@ -5,15 +5,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { parseRunArgs, type RunOptions } from "../../src/cli/run.ts";
-import { C, COUNTER_NAMES } from "../../src/dataplane/packet/engine/counters.ts";
+import { C } from "../../src/dataplane/packet/engine/counters.ts";
 import { UnicastFilter } from "../../src/dataplane/packet/engine/mac-filter.ts";
-import { Neighbours } from "../../src/dataplane/packet/engine/neighbours.ts";
 import { vipMacMode } from "../../src/dataplane/packet/engine/plane.ts";
-import { PacketEngine } from "../../src/dataplane/packet/engine/process.ts";
 import { derivedMac, type VipMacMode, vrrpMac } from "../../src/dataplane/packet/engine/vip-macs.ts";
 import { formatMac } from "../../src/dataplane/packet/ethernet.ts";
 import type { ForwardMethod } from "../../src/model/dest.ts";
-import { iface, RecordingTx, serviceOps } from "./engine-helpers.ts";
+import { arpReply, iface, serviceOps, testEngine } from "./engine-helpers.ts";
 import { ip4u, mac, pkt } from "./pkt.ts";
 
 const MAC_CLIENT = "02:00:00:00:00:c1";
@@ -29,24 +27,11 @@ const CLIENT = "203.0.113.2";
 const hexMac = (f: Uint8Array, off: number) => [...f.subarray(off, off + 6)];
 
 function setup(forward: ForwardMethod, vipMac: VipMacMode = "virtual", mtu = 1500) {
-  const counters = new Float64Array(COUNTER_NAMES.length);
-  const tx = new RecordingTx();
   const ifs = [iface("eth0", MAC_ETH0, "203.0.113.1/24"), iface("eth1", MAC_ETH1, "192.0.2.1/24", mtu)];
-  const e = new PacketEngine({
-    interfaces: ifs,
-    counters,
-    tx,
-    neighbours: new Neighbours(),
-    now: 1000,
-    vipMac,
-  });
-  e.apply(serviceOps(VIP, 80, [{ addr: "192.0.2.11", port: forward === "masq" ? 8080 : 80, forward }]));
-  const reply = pkt()
-    .eth({ dst: MAC_ETH1, src: MAC_RS1 })
-    .arp({ op: 2, sha: MAC_RS1, spa: "192.0.2.11", tha: MAC_ETH1, tpa: "192.0.2.1" })
-    .build();
-  e.frame(1, reply, reply.length, 0);
-  return { e, tx, counters };
+  const r = testEngine(ifs, { vipMac });
+  r.e.apply(serviceOps(VIP, 80, [{ addr: "192.0.2.11", port: forward === "masq" ? 8080 : 80, forward }]));
+  arpReply(r.e, 1, "192.0.2.11", MAC_RS1, MAC_ETH1, "192.0.2.1");
+  return r;
 }
 
 function arpRequest(): Uint8Array {

@@ -6,13 +6,16 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Tcp } from "../../../src/conntrack/states.ts";
-import { C, COUNTER_NAMES } from "../../../src/dataplane/packet/engine/counters.ts";
-import { Neighbours } from "../../../src/dataplane/packet/engine/neighbours.ts";
-import { PacketEngine } from "../../../src/dataplane/packet/engine/process.ts";
-import { applyMessage, type BackupStats } from "../../../src/sync/backup.ts";
-import { decodeMessage } from "../../../src/sync/codec.ts";
-import { SyncMaster } from "../../../src/sync/master.ts";
-import { iface, RecordingTx, serviceOps } from "../../packet/engine-helpers.ts";
+import { C } from "../../../src/dataplane/packet/engine/counters.ts";
+import type { PacketEngine } from "../../../src/dataplane/packet/engine/process.ts";
+import {
+  applySync,
+  arpReply,
+  iface,
+  serviceOps,
+  syncMessages,
+  testEngine,
+} from "../../packet/engine-helpers.ts";
 import { mac, pkt } from "../../packet/pkt.ts";
 
 const MAC_CLIENT = "02:00:00:00:00:c1";
@@ -22,31 +25,16 @@ const VIP = "192.0.2.100";
 const CLIENT = "203.0.113.2";
 
 function engine(resolved: boolean) {
-  const counters = new Float64Array(COUNTER_NAMES.length);
-  const tx = new RecordingTx();
-  const e = new PacketEngine({
-    interfaces: [iface("eth0", MAC_D, "192.0.2.2/24")],
-    counters,
-    tx,
-    neighbours: new Neighbours(),
-    now: 1000,
-  });
-  e.apply(
+  const r = testEngine([iface("eth0", MAC_D, "192.0.2.2/24")]);
+  r.e.apply(
     serviceOps(VIP, 80, [
       { addr: "192.0.2.11", port: 80, forward: "route" },
       { addr: "192.0.2.12", port: 80, forward: "route" },
     ]),
   );
-  if (resolved)
-    for (const [ip, m] of Object.entries(RS)) {
-      const reply = pkt()
-        .eth({ dst: MAC_D, src: m })
-        .arp({ op: 2, sha: m, spa: ip, tha: MAC_D, tpa: "192.0.2.2" })
-        .build();
-      e.frame(0, reply, reply.length, 0);
-    }
-  tx.take();
-  return { e, tx, counters };
+  if (resolved) for (const [ip, m] of Object.entries(RS)) arpReply(r.e, 0, ip, m, MAC_D, "192.0.2.2");
+  r.tx.take();
+  return r;
 }
 
 function fromClient(flags: string, sport: number): Uint8Array {
@@ -61,40 +49,21 @@ function fromClient(flags: string, sport: number): Uint8Array {
 /** Master engine with a sync master; returns the messages the flow `sport` produced. */
 function masterFlow(sport: number): { messages: Uint8Array[]; rs: string } {
   const m = engine(true);
-  const messages: Uint8Array[] = [];
-  const sm = new SyncMaster(m.e.director, {
-    syncid: 51,
-    maxlen: 1472,
-    send: (x) => messages.push(x),
-    timers: false,
-  });
-  m.e.director.hooks.inPacket = sm.inPacket;
   // a first flow moves rr on, so the synced flow's real server differs from the backup's first pick
-  for (const [flags, port] of [
-    ["S", 40000],
-    ["S", sport],
-    ["A", sport],
-    ["PA", sport],
-  ] as const) {
-    const f = fromClient(flags, port);
-    m.e.frame(0, f, f.length, 0);
-  }
-  sm.pump(true);
+  const frames = [
+    fromClient("S", 40000),
+    fromClient("S", sport),
+    fromClient("A", sport),
+    fromClient("PA", sport),
+  ];
+  const messages = syncMessages(m.e, frames, 51);
   const t = m.e.director.conns;
   const slot = [...t.slots()].find((s) => t.cport(s) === sport)!;
   expect(t.state(slot)).toBe(Tcp.ESTABLISHED);
   return { messages, rs: t.daddr(slot).text };
 }
 
-function applyAll(e: PacketEngine, messages: Uint8Array[]): BackupStats {
-  const stats: BackupStats = { messages: 0, conns: 0, refused: 0, skipped: 0 };
-  for (const raw of messages) {
-    const r = decodeMessage(raw, 51);
-    if (!r.ok) throw new Error(r.reason);
-    applyMessage(e.director, r.msg, stats);
-  }
-  return stats;
-}
+const applyAll = (e: PacketEngine, messages: Uint8Array[]) => applySync(e, messages, 51);
 
 describe("a synced DR entry on the backup's packet engine", () => {
   test("is bound to its real server and forwards the flow's next frame to that MAC, no new schedule", () => {
