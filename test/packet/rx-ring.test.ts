@@ -5,51 +5,37 @@
  * a frame can be sent on straight from its slot (setIov), as the worker forwards.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { deleteNamespace, labUnavailable } from "../../src/lab/netns.ts";
+import { bunInNs, vethNamespace } from "../helpers/veth-ns.ts";
 
-const root = process.getuid?.() === 0;
-const hasIp = spawnSync("ip", ["-V"]).status === 0;
 const NS = `uvst-eng3-ring-${process.pid}`;
-const skip = !root || !hasIp;
+const skip = !!labUnavailable();
 const why = "needs root and iproute2: AF_PACKET, ip netns";
-
-function ip(...a: string[]): void {
-  const r = spawnSync("ip", a, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ip ${a.join(" ")}: ${r.stderr}`);
-}
-
-function inNs(script: string): string {
-  const r = spawnSync("ip", ["netns", "exec", NS, process.execPath, "-e", script], {
-    encoding: "utf8",
-    cwd: `${import.meta.dir}/../..`,
-    timeout: 20_000,
-  });
-  if (r.status !== 0) throw new Error(r.stderr || `exit ${r.status}`);
-  return r.stdout.trim();
-}
 
 beforeAll(() => {
   if (skip) return;
-  ip("netns", "add", NS);
-  try {
-    ip("-n", NS, "link", "add", "va", "type", "veth", "peer", "name", "vb");
-    ip("-n", NS, "link", "add", "vc", "type", "veth", "peer", "name", "vd");
-    for (const l of ["va", "vb", "vc", "vd"]) ip("-n", NS, "link", "set", l, "up");
-    ip("-n", NS, "addr", "add", "192.0.2.1/24", "dev", "va");
-    ip("-n", NS, "neigh", "add", "192.0.2.3", "lladdr", "02:00:00:00:00:09", "dev", "va");
-  } catch (e) {
-    spawnSync("ip", ["netns", "del", NS]);
-    throw e;
-  }
+  vethNamespace(
+    NS,
+    [
+      ["va", "vb"],
+      ["vc", "vd"],
+    ],
+    [
+      ["addr", "add", "192.0.2.1/24", "dev", "va"],
+      ["neigh", "add", "192.0.2.3", "lladdr", "02:00:00:00:00:09", "dev", "va"],
+    ],
+  );
 });
 afterAll(() => {
-  if (!skip) spawnSync("ip", ["netns", "del", NS]);
+  if (!skip) deleteNamespace(NS);
 });
 
 test.skipIf(skip)(
   `RxRing: 3 × the ring's frames arrive in order, slots reused after release (${why})`,
   () => {
-    const out = inNs(`
+    const out = bunInNs(
+      NS,
+      `
     const { PacketSocket, Poller, RxRing } = await import("./src/sys/libc.ts");
     const a = PacketSocket.open("va"), b = PacketSocket.open("vb");
     const ring = RxRing.attach(b, { frames: 64, frameSize: 2048 });
@@ -74,7 +60,8 @@ test.skipIf(skip)(
     }
     console.log(JSON.stringify({ count: ring.count, seen, bad }));
     ring.close(); a.close(); b.close();
-  `);
+  `,
+    );
     const r = JSON.parse(out);
     expect(r.count).toBe(64);
     expect(r.bad).toBe(0);
@@ -85,7 +72,9 @@ test.skipIf(skip)(
 test.skipIf(skip)(
   `RxRing: checksum status of a kernel UDP datagram; a frame sent on from its slot (${why})`,
   () => {
-    const out = inNs(`
+    const out = bunInNs(
+      NS,
+      `
     const { PacketSocket, Poller, RxRing, TP_STATUS_CSUMNOTREADY, TP_STATUS_CSUM_VALID } = await import("./src/sys/libc.ts");
     const b = PacketSocket.open("vb"), c = PacketSocket.open("vc"), d = PacketSocket.open("vd");
     const ring = RxRing.attach(b, { frames: 64 });
@@ -114,7 +103,8 @@ test.skipIf(skip)(
     }
     console.log(JSON.stringify({ partial: (st & TP_STATUS_CSUMNOTREADY) !== 0, valid: (st & TP_STATUS_CSUM_VALID) !== 0, st, sentOn, arrived }));
     s.close(); ring.close(); b.close(); c.close(); d.close();
-  `);
+  `,
+    );
     const r = JSON.parse(out);
     expect(r.st).toBeGreaterThan(0); // TP_STATUS_USER at least
     expect(r.partial || r.valid).toBe(true); // veth: CHECKSUM_PARTIAL from the local stack

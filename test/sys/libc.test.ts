@@ -1,48 +1,35 @@
 /** The FFI module against a real veth pair in a namespace of the test's own. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { deleteNamespace, labUnavailable } from "../../src/lab/netns.ts";
+import { bunInNs, vethNamespace } from "../helpers/veth-ns.ts";
 
-const root = process.getuid?.() === 0;
-const hasIp = spawnSync("ip", ["-V"]).status === 0;
 const NS = `uvst-libc-${process.pid}`;
-const skip = !root || !hasIp;
+const skip = !!labUnavailable();
 const why = "needs root and iproute2: AF_PACKET, ip netns";
-
-function ip(...a: string[]): void {
-  const r = spawnSync("ip", a, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`ip ${a.join(" ")}: ${r.stderr}`);
-}
-
-/** Run a script inside the namespace (sockets bind to the namespace they are created in). */
-function inNs(script: string): string {
-  const r = spawnSync("ip", ["netns", "exec", NS, process.execPath, "-e", script], {
-    encoding: "utf8",
-    cwd: `${import.meta.dir}/../..`,
-    timeout: 20_000,
-  });
-  if (r.status !== 0) throw new Error(r.stderr || `exit ${r.status}`);
-  return r.stdout.trim();
-}
 
 beforeAll(() => {
   if (skip) return;
-  ip("netns", "add", NS);
-  ip("-n", NS, "link", "add", "va", "type", "veth", "peer", "name", "vb");
-  ip("-n", NS, "link", "set", "va", "up");
-  ip("-n", NS, "link", "set", "vb", "up");
-  ip("-n", NS, "addr", "add", "192.0.2.1/24", "dev", "va");
-  ip("-n", NS, "addr", "add", "192.0.2.2/24", "dev", "vb");
   // A neighbour that is not there: the datagram leaves va without ARP and vb sees it (OTHERHOST).
-  ip("-n", NS, "neigh", "add", "192.0.2.3", "lladdr", "02:00:00:00:00:09", "dev", "va");
+  vethNamespace(
+    NS,
+    [["va", "vb"]],
+    [
+      ["addr", "add", "192.0.2.1/24", "dev", "va"],
+      ["addr", "add", "192.0.2.2/24", "dev", "vb"],
+      ["neigh", "add", "192.0.2.3", "lladdr", "02:00:00:00:00:09", "dev", "va"],
+    ],
+  );
 });
 afterAll(() => {
-  if (!skip) spawnSync("ip", ["netns", "del", NS]);
+  if (!skip) deleteNamespace(NS);
 });
 
 test.skipIf(skip)(
   `AF_PACKET: batched send on one end arrives in order on the other, own frames not looped (${why})`,
   () => {
-    const out = inNs(`
+    const out = bunInNs(
+      NS,
+      `
     const { PacketSocket, Poller } = await import("./src/sys/libc.ts");
     const a = PacketSocket.open("va"), b = PacketSocket.open("vb");
     const f = new Uint8Array(60); f.fill(0xff, 0, 6); f.set([2,0,0,0,0,1], 6); f[12] = 0x88; f[13] = 0xb5;
@@ -57,7 +44,8 @@ test.skipIf(skip)(
     }
     let own = 0; for (let n = a.recv(); n > 0; n = a.recv()) for (let i = 0; i < n; i++) if (a.rx.slots[i][12] === 0x88) own++;
     console.log(JSON.stringify({ sent, got, own }));
-  `);
+  `,
+    );
     const r = JSON.parse(out);
     expect(r.sent).toBe(10);
     expect(r.got).toEqual([...Array(10).keys()].map((i) => `${i}:60:1`));
@@ -66,7 +54,9 @@ test.skipIf(skip)(
 );
 
 test.skipIf(skip)(`AF_PACKET: a kernel UDP datagram's checksum status comes with it (${why})`, () => {
-  const out = inNs(`
+  const out = bunInNs(
+    NS,
+    `
     const { PacketSocket, Poller, TP_STATUS_CSUMNOTREADY, TP_STATUS_CSUM_VALID } = await import("./src/sys/libc.ts");
     const b = PacketSocket.open("vb");
     const s = Bun.udpSocket ? await Bun.udpSocket({}) : null;
@@ -80,20 +70,24 @@ test.skipIf(skip)(`AF_PACKET: a kernel UDP datagram's checksum status comes with
     }
     console.log(JSON.stringify({ st, notready: TP_STATUS_CSUMNOTREADY, valid: TP_STATUS_CSUM_VALID }));
     s.close();
-  `);
+  `,
+  );
   const r = JSON.parse(out);
   // veth leaves the UDP checksum to "offload": the receiver is told it is partial or already valid.
   expect(r.st & (r.notready | r.valid)).not.toBe(0);
 });
 
 test.skipIf(skip)(`raw IP socket: opens for protocol 112 on a device and joins 224.0.0.18 (${why})`, () => {
-  const out = inNs(`
+  const out = bunInNs(
+    NS,
+    `
     const { RawIpSocket } = await import("./src/sys/libc.ts");
     const r = RawIpSocket.open(112, { ifname: "va" });
     r.join(0xe0000012);
     console.log(r.fd > 0 ? "ok" : "bad");
     r.close();
-  `);
+  `,
+  );
   expect(out).toBe("ok");
 });
 
