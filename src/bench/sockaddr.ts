@@ -4,9 +4,7 @@
  * as ab takes getaddrinfo's first). Bytes are struct sockaddr_in / sockaddr_in6 (Linux layout).
  */
 import { parseIp } from "../model/addr.ts";
-
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+import { AF_INET, AF_INET6, SOCKADDR_MAX, writeSockaddr } from "../sys/sockaddr.ts";
 
 export interface SockAddr {
   family: number;
@@ -18,17 +16,9 @@ export interface SockAddr {
 export function sockaddrOf(ip: string, port: number, scopeId = 0): SockAddr | null {
   const a = parseIp(ip);
   if (a === null) return null;
-  const v4 = a.af === "inet";
-  const bytes = new Uint8Array(new ArrayBuffer(v4 ? 16 : 28));
-  const v = new DataView(bytes.buffer);
-  v.setUint16(0, v4 ? AF_INET : AF_INET6, true);
-  v.setUint16(2, port, false);
-  if (v4) v.setUint32(4, a.words[0], false);
-  else {
-    for (let i = 0; i < 4; i++) v.setUint32(8 + i * 4, a.words[i], false);
-    v.setUint32(24, scopeId, true);
-  }
-  return { family: v4 ? AF_INET : AF_INET6, bytes };
+  const buf = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
+  const len = writeSockaddr(buf, a, port, scopeId);
+  return { family: a.af === "inet" ? AF_INET : AF_INET6, bytes: buf.subarray(0, len) };
 }
 
 /**

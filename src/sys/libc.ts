@@ -13,6 +13,9 @@
  * pointer is stored in a kernel-visible struct is kept referenced by the owning object.
  */
 import { dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
+import { errnoName } from "./errno.ts";
+
+export { errnoName } from "./errno.ts";
 
 export const AF_INET = 2;
 export const AF_PACKET = 17;
@@ -63,33 +66,6 @@ export const TP_STATUS_CSUM_VALID = 1 << 7;
 
 export const EAGAIN = 11;
 export const EINTR = 4;
-
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  4: "EINTR",
-  9: "EBADF",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  14: "EFAULT",
-  19: "ENODEV",
-  22: "EINVAL",
-  24: "EMFILE",
-  90: "EMSGSIZE",
-  93: "EPROTONOSUPPORT",
-  97: "EAFNOSUPPORT",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  100: "ENETDOWN",
-  101: "ENETUNREACH",
-  105: "ENOBUFS",
-  113: "EHOSTUNREACH",
-};
-
-export function errnoName(e: number): string {
-  return ERRNO_NAMES[e] ?? `errno ${e}`;
-}
 
 const lib = dlopen("libc.so.6", {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },

@@ -7,7 +7,7 @@ import { ptr } from "bun:ffi";
 import { heapStats } from "bun:jsc";
 import { afterAll, describe, expect, test } from "bun:test";
 import { EPOLLIN, EpollLoop } from "../../src/dataplane/proxy/epoll/loop.ts";
-import { writeSockaddr } from "../../src/dataplane/proxy/epoll/sockaddr.ts";
+import { writeSockaddr } from "../../src/sys/sockaddr.ts";
 import { ProxyPlane, proxyTcpEngine } from "../../src/dataplane/proxy/plane.ts";
 import { Director } from "../../src/director/director.ts";
 import { type ServiceId, serviceKey } from "../../src/model/service.ts";

@@ -12,14 +12,14 @@ import { IPPROTO_TCP } from "../../../conntrack/states.ts";
 import { account, type FlowRef, flowEvent, isLive, openFlow } from "../../../director/flows.ts";
 import { formatAddrPort, type IpAddr } from "../../../model/addr.ts";
 import type { Dest } from "../../../model/dest.ts";
+import { errnoText } from "../../../sys/errno.ts";
 import { sockSys } from "../../../sys/libc.ts";
+import { readSockaddr, SOCKADDR_MAX, writeSockaddr } from "../../../sys/sockaddr.ts";
 import { countConnectFailure, type LiveFlow, type ProxyContext, unregister } from "../context.ts";
 import { proxyHeader } from "../proxy-protocol.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
-import { errnoText } from "./errno.ts";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollLoop, type FdHandler } from "./loop.ts";
-import { readSockaddr, SOCKADDR_MAX, writeSockaddr } from "./sockaddr.ts";
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0x800;

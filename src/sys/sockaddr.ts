@@ -1,12 +1,12 @@
 /** struct sockaddr_in / sockaddr_in6 to and from IpAddr + port (Linux layout, network order). */
-import { type IpAddr, ipv4FromU32, ipv6FromWords } from "../../../model/addr.ts";
+import { type IpAddr, ipv4FromU32, ipv6FromWords } from "../model/addr.ts";
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const SOCKADDR_MAX = 28;
 
 /** Write addr:port into `buf` (≥ 28 bytes); returns the length to pass to bind/connect. */
-export function writeSockaddr(buf: Uint8Array, addr: IpAddr, port: number): number {
+export function writeSockaddr(buf: Uint8Array, addr: IpAddr, port: number, scopeId = 0): number {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   buf.fill(0, 0, SOCKADDR_MAX);
   v.setUint16(2, port, false);
@@ -17,6 +17,7 @@ export function writeSockaddr(buf: Uint8Array, addr: IpAddr, port: number): numb
   }
   v.setUint16(0, AF_INET6, true);
   for (let i = 0; i < 4; i++) v.setUint32(8 + i * 4, addr.words[i], false);
+  v.setUint32(24, scopeId, true);
   return 28;
 }
 
