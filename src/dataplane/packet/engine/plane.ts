@@ -7,6 +7,7 @@
 import type { DirectorOp, OpResult } from "../../../director/api.ts";
 import { parseIpv4Strict } from "../../../model/addr.ts";
 import type { Snapshot } from "../../../model/snapshot.ts";
+import { workerEntryUrl } from "../../../sys/worker-url.ts";
 import { COUNTER_NAMES, newCounterBuffer, readCounters } from "./counters.ts";
 import { type InterfaceInfo, readInterface } from "./interfaces.ts";
 import type { NeighbourEntry, WorkerInit, WorkerMessage, WorkerRequest } from "./messages.ts";
@@ -31,14 +32,9 @@ export interface PacketPlaneOptions {
 /** The worker module's path under src/ (scripts/build.ts embeds it as an extra entry point). */
 export const WORKER_FROM_SRC = "dataplane/packet/engine/worker.ts";
 
-/**
- * Under `bun` the worker is the file next to this one. A compiled binary embeds its entry points
- * at their paths relative to their common folder (src/) under /$bunfs/root/, where import.meta.url
- * points at the executable's own name, so the worker is found from there.
- */
+/** The packet worker's module URL, under bun or in a compiled binary. */
 export function workerUrl(here = import.meta.url): string {
-  if (here.startsWith("file:///$bunfs/")) return new URL(`./${WORKER_FROM_SRC}`, here).href;
-  return new URL("./worker.ts", here).href;
+  return workerEntryUrl(WORKER_FROM_SRC, here);
 }
 
 /** --vip-mac / UVS_VIP_MAC: "virtual" or "real"; a clear Error otherwise. */

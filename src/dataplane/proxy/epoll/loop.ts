@@ -11,6 +11,7 @@
  */
 import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../../../sys/libc.ts";
+import { workerEntryUrl } from "../../../sys/worker-url.ts";
 import { ARMED, STOP, type WakerInit } from "./waker-control.ts";
 
 export const EPOLLIN = 0x001;
@@ -36,13 +37,9 @@ const NO_WAKER_POLL_MS = 10;
 /** The waker module's path under src/ (a compiled binary must embed it as an entry point). */
 export const WAKER_FROM_SRC = "dataplane/proxy/epoll/waker.ts";
 
-/**
- * Under `bun` the waker is the file next to this one; a compiled binary keeps its entry points
- * at their paths below src/ under /$bunfs/root/ (as the packet plane's worker).
- */
+/** The waker's module URL, under bun or in a compiled binary. */
 export function wakerUrl(here = import.meta.url): string {
-  if (here.startsWith("file:///$bunfs/")) return new URL(`./${WAKER_FROM_SRC}`, here).href;
-  return new URL("./waker.ts", here).href;
+  return workerEntryUrl(WAKER_FROM_SRC, here);
 }
 
 export interface FdHandler {
