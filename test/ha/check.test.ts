@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { checkDatagram, type ReceiveSettings } from "../../src/ha/vrrp-check.ts";
 import { encodeVrrp, passAuthData, VRRP_MCAST4, type VrrpAdvert } from "../../src/ha/vrrp-packet.ts";
-import { ip } from "./helpers.ts";
+import { advertFor, ip } from "./helpers.ts";
 
 const SRC = ip("192.0.2.1");
 const VIP = ip("192.0.2.100");
@@ -18,17 +18,7 @@ const base: ReceiveSettings = {
   skipCheckAdvAddr: false,
   vipMismatch: "drop",
 };
-const advert = (o: Partial<VrrpAdvert> = {}): VrrpAdvert => ({
-  version: 2,
-  vrid: 51,
-  priority: 150,
-  intervalCs: 100,
-  family: "inet",
-  addrs: [VIP],
-  authType: 0,
-  authData: new Uint8Array(8),
-  ...o,
-});
+const advert = (o: Partial<VrrpAdvert> = {}): VrrpAdvert => advertFor(VIP, { priority: 150, ...o });
 function run(a: VrrpAdvert, s: Partial<ReceiveSettings> = {}, d: { ttl?: number; dst?: string } = {}) {
   const dst = d.dst ? ip(d.dst) : VRRP_MCAST4;
   const payload = encodeVrrp(a, { src: SRC, dst });

@@ -1,6 +1,7 @@
-/** Shared helpers for the VRRP tests: fixture reading, hex, addresses. */
+/** Shared helpers for the VRRP tests: fixture reading, hex, addresses, adverts. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { VrrpAdvert } from "../../src/ha/vrrp-packet.ts";
 import { type IpAddr, parseIp } from "../../src/model/addr.ts";
 
 export const ip = (text: string): IpAddr => {
@@ -8,6 +9,21 @@ export const ip = (text: string): IpAddr => {
   if (!a) throw new Error(`bad test address ${text}`);
   return a;
 };
+
+/** A VRRPv2 advert for VRID 51, priority 100, 1 s, no authentication, listing `vip`. */
+export function advertFor(vip: IpAddr, over: Partial<VrrpAdvert> = {}): VrrpAdvert {
+  return {
+    version: 2,
+    vrid: 51,
+    priority: 100,
+    intervalCs: 100,
+    family: "inet",
+    addrs: [vip],
+    authType: 0,
+    authData: new Uint8Array(8),
+    ...over,
+  };
+}
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const unhex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex"));

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { initialState, step } from "../../src/ha/vrrp-machine.ts";
 import { masterDownMs, skewMs } from "../../src/ha/vrrp-timing.ts";
-import { ip } from "./helpers.ts";
+import { advertFor, ip } from "./helpers.ts";
 import { Lab, params, VIP } from "./sim.ts";
 
 const A = ip("192.0.2.1");
@@ -144,17 +144,8 @@ describe("lab timeline (spec §3.9)", () => {
     s = step(s, { type: "start" }, 0).state;
     s = step(s, { type: "timer", timer: "master_down" }, 3414.0625).state;
     expect(s.name).toBe("master");
-    const advert = {
-      version: 2,
-      vrid: 51,
-      priority: 100,
-      intervalCs: 100,
-      family: "inet",
-      addrs: [VIP],
-      authType: 0,
-      authData: new Uint8Array(8),
-    } as const;
-    const r = step(s, { type: "advert", advert: { ...advert, addrs: [VIP] }, src: B }, 10_000);
+    const advert = advertFor(VIP, { priority: 100 });
+    const r = step(s, { type: "advert", advert, src: B }, 10_000);
     expect(r.state.name).toBe("master");
     expect(r.actions.filter((x) => x.type !== "log")).toEqual([
       { type: "send_advert", priority: 150 },
@@ -175,19 +166,8 @@ describe("lab timeline (spec §3.9)", () => {
       let s = initialState(a());
       s = step(s, { type: "start" }, 0).state;
       s = step(s, { type: "timer", timer: "master_down" }, 4000).state;
-      const advert = {
-        version: 2,
-        vrid: 51,
-        priority: 150,
-        intervalCs: 100,
-        family: "inet",
-        addrs: [VIP],
-        authType: 0,
-        authData: new Uint8Array(8),
-      } as const;
-      expect(step(s, { type: "advert", advert: { ...advert, addrs: [VIP] }, src }, 5000).state.name).toBe(
-        want,
-      );
+      const advert = advertFor(VIP, { priority: 150 });
+      expect(step(s, { type: "advert", advert, src }, 5000).state.name).toBe(want);
     });
   }
 
@@ -195,17 +175,8 @@ describe("lab timeline (spec §3.9)", () => {
     let s = initialState(a());
     s = step(s, { type: "start" }, 0).state;
     s = step(s, { type: "timer", timer: "master_down" }, 3414.0625).state;
-    const advert = {
-      version: 2,
-      vrid: 51,
-      priority: 150,
-      intervalCs: 100,
-      family: "inet",
-      addrs: [VIP],
-      authType: 0,
-      authData: new Uint8Array(8),
-    } as const;
-    const r = step(s, { type: "advert", advert: { ...advert, addrs: [VIP] }, src: ip("192.0.2.9") }, 10_000);
+    const advert = advertFor(VIP, { priority: 150 });
+    const r = step(s, { type: "advert", advert, src: ip("192.0.2.9") }, 10_000);
     expect(r.state.name).toBe("backup");
     expect(r.actions.some((x) => x.type === "send_advert")).toBe(false);
     expect(r.state.timers.master_down).toBeCloseTo(10_000 + 3414.0625, 6);

@@ -12,24 +12,14 @@ import {
   type VrrpAdvert,
 } from "../../src/ha/vrrp-packet.ts";
 import { ipv4FromU32, ipv6FromWords } from "../../src/model/addr.ts";
-import { hex, ip, unhex } from "./helpers.ts";
+import { advertFor, hex, ip, unhex } from "./helpers.ts";
 
 const A = ip("192.0.2.1");
 const B = ip("192.0.2.2");
 const VIP = ip("192.0.2.100");
 const mc = { src: A, dst: VRRP_MCAST4 };
 
-const v2 = (over: Partial<VrrpAdvert> = {}): VrrpAdvert => ({
-  version: 2,
-  vrid: 51,
-  priority: 100,
-  intervalCs: 100,
-  family: "inet",
-  addrs: [VIP],
-  authType: 0,
-  authData: new Uint8Array(8),
-  ...over,
-});
+const v2 = (over: Partial<VrrpAdvert> = {}): VrrpAdvert => advertFor(VIP, over);
 const v3 = (over: Partial<VrrpAdvert> = {}): VrrpAdvert => ({
   ...v2(),
   version: 3,

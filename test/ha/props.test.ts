@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { initialState, type MachineState, step, type VrrpEvent } from "../../src/ha/vrrp-machine.ts";
 import { stepGroup } from "../../src/ha/vrrp-sync.ts";
-import { ip } from "./helpers.ts";
+import { advertFor, ip } from "./helpers.ts";
 import { params, VIP } from "./sim.ts";
 
 const SRC = [ip("192.0.2.1"), ip("192.0.2.2"), ip("192.0.2.9")];
@@ -17,16 +17,7 @@ const eventArb: fc.Arbitrary<VrrpEvent> = fc.oneof(
   fc.record({ p: fc.integer({ min: 0, max: 255 }), s: fc.nat(2), v3: fc.boolean() }).map(({ p, s, v3 }) => ({
     type: "advert" as const,
     src: SRC[s],
-    advert: {
-      version: v3 ? (3 as const) : (2 as const),
-      vrid: 51,
-      priority: p,
-      intervalCs: 100,
-      family: "inet" as const,
-      addrs: [VIP],
-      authType: 0,
-      authData: new Uint8Array(8),
-    },
+    advert: advertFor(VIP, { version: v3 ? 3 : 2, priority: p }),
   })),
   fc.constantFrom("a", "b").map((source) => ({ type: "fault" as const, source })),
   fc.constantFrom("a", "b").map((source) => ({ type: "recover" as const, source })),
