@@ -22,6 +22,7 @@ export const EPOLLRDHUP = 0x2000;
 export const EPOLLET = 0x80000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
 
 /** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
 const EV_SIZE = process.arch === "x64" ? 12 : 16;
@@ -100,6 +101,13 @@ export class EpollLoop {
     const r = sockSys.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, this.onePtr);
     if (r === 0) this.handlers[fd] = h;
     return r;
+  }
+
+  /** Change what `fd` is watched for (edge-triggered); a ready socket reports at once. */
+  modify(fd: number, events: number): number {
+    this.one[0] = (events | EPOLLET) >>> 0;
+    this.one[EV_DATA] = fd;
+    return sockSys.epollCtl(this.epfd, EPOLL_CTL_MOD, fd, this.onePtr);
   }
 
   /** Stop watching `fd` (call before closing it: its number may be reused at once). */

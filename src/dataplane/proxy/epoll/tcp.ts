@@ -39,7 +39,13 @@ const EINTR = 4;
 const EMFILE = 24;
 const ENFILE = 23;
 const EINPROGRESS = 115;
-const WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+/**
+ * What a connected socket is watched for. EPOLLOUT only while a send is pending (then it stays):
+ * edge-triggered EPOLLOUT fires on every ACK that frees send space, two spurious events per
+ * request and reply that each cost a wake-up and a dispatch.
+ */
+const WATCH = EPOLLIN | EPOLLRDHUP;
+const WATCH_OUT = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 /** Reads per side per event before other flows get a turn. */
 const READS_PER_TURN = 8;
 
@@ -181,6 +187,8 @@ const FINISHED = 1 << 8;
 const DEFERRED = 1 << 9;
 const C_HUP = 1 << 10; // the client's FIN (or an error) was signalled: read on to the 0 or the error
 const U_HUP = 1 << 11;
+const C_OUT = 1 << 12; // the client socket is watched for EPOLLOUT
+const U_OUT = 1 << 13;
 const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /**
@@ -219,7 +227,8 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
     const len = writeSockaddr(ADDR, daddr, dport);
     const r = sockSys.connect(fd, ADDR_PTR, len);
-    if ((r < 0 && r !== -EINPROGRESS) || this.eng.loop.add(fd, WATCH, this) < 0) {
+    // The connect's end is reported as EPOLLOUT (or an error).
+    if ((r < 0 && r !== -EINPROGRESS) || this.eng.loop.add(fd, WATCH_OUT, this) < 0) {
       sockSys.close(fd);
       this.connectFailed(errnoText(r < 0 ? -r : EINPROGRESS));
       return;
@@ -279,6 +288,8 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       return false;
     }
     this.f |= CONNECTED | C_READABLE;
+    if (this.toUp === null) this.eng.loop.modify(this.ufd, WATCH);
+    else this.f |= U_OUT; // the PROXY header waits: keep EPOLLOUT
     flowEvent(this.eng.ctx.director, this.ref, "established");
     return true;
   }
@@ -344,6 +355,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
           const rest = RBUF.slice(w, n);
           if (up) this.toUp = rest;
           else this.toClient = rest;
+          this.watchOut(up);
           return true;
         }
         // A short read emptied the receive queue: what arrives later raises a new edge. Saves
@@ -377,6 +389,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     const rest = this.sendRest(this.ufd, this.toUp!);
     if (rest === false) return false;
     this.toUp = rest;
+    if (rest !== null) this.watchOut(true);
     return true;
   }
 
@@ -384,7 +397,16 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     const rest = this.sendRest(this.cfd, this.toClient!);
     if (rest === false) return false;
     this.toClient = rest;
+    if (rest !== null) this.watchOut(false);
     return true;
+  }
+
+  /** A send to the upstream (up) or the client is pending: watch that socket for EPOLLOUT too. */
+  private watchOut(up: boolean): void {
+    const bit = up ? U_OUT : C_OUT;
+    if (this.f & bit) return;
+    this.f |= bit;
+    this.eng.loop.modify(up ? this.ufd : this.cfd, WATCH_OUT);
   }
 
   /** Send queued bytes: null when all went, what is left, or false after a reset. */
