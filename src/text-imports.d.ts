@@ -3,3 +3,8 @@ declare module "*.conf" {
   const text: string;
   export default text;
 }
+
+declare module "*.c" {
+  const text: string;
+  export default text;
+}

@@ -56,6 +56,8 @@ export interface BenchResult {
   mode: "http" | "tcp-connect" | "udp";
   /** The engine that ran HTTP ("bun" or "ffi"); "" for the L4 modes. */
   engine: string;
+  /** The ffi engine's C fast path (src/bench/fastpath.c) read the common answers. */
+  fastPath: boolean;
   host: string;
   port: number;
   path: string;

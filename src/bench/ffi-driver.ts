@@ -7,10 +7,30 @@
  * at once when a socket is ready, as ab's does), and the event loop gets a turn at least every
  * SLICE_MS, so timers (progress, -t, -s), Ctrl-C and servers in the same process keep running. Semantics are HttpDriver's: the same timings, keep-alive rules,
  * retries of kept-alive connections closed before an answer, and error kinds.
+ *
+ * The common case runs in C (fastpath.c): epoll_wait, recv, one whole Content-Length answer in
+ * one read, and on a kept-alive connection the next request sent at once; the C code writes a
+ * record per answer, and hands every other event (with the bytes it read) to this loop.
  */
 import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../sys/libc.ts";
 import { classifyErrno } from "./errors.ts";
+import {
+  C_BUDGET,
+  C_EVENTS,
+  C_FLAGS,
+  C_NOW,
+  C_OFFSET,
+  C_READ,
+  C_STOP_AT,
+  F_KEEPALIVE,
+  F_WANT_SERVER,
+  type FastPath,
+  fastPath,
+  K_DONE,
+  NO_RECV,
+  REC,
+} from "./fastpath.ts";
 import { keepOutOfFtl } from "./jit.ts";
 import { MALFORMED, NEED_MORE, ResponseParser } from "./parser.ts";
 import { buildRequest } from "./request.ts";
@@ -48,6 +68,19 @@ const WAIT_MS = 10;
 const SLICE_MS = 20;
 /** How long the event loop gets turns while nothing is ready, before epoll_wait blocks. */
 const SPIN_MS = 1;
+/**
+ * Runs shorter than this do without the C fast path (its compile costs ~5 ms of CPU).
+ * UVS_BENCH_FASTPATH=off turns it off, =on uses it whatever the count (tests, diagnosis).
+ */
+const FAST_MIN_REQUESTS = 2000;
+
+function wantFastPath(requests: number): boolean {
+  const e = process.env.UVS_BENCH_FASTPATH;
+  if (e === "off") return false;
+  return e === "on" || requests >= FAST_MIN_REQUESTS;
+}
+/** Where the C fast path reads; bytes it hands over stay here until this loop has seen them. */
+const CBUF_SIZE = 256 * 1024;
 
 class Slot {
   fd = -1;
@@ -98,6 +131,24 @@ export class FfiHttpDriver implements Driver {
   private closed = false;
   private handoff = 0;
   private serials = 0;
+  /** The clock reading of the last batch of events. */
+  private batchNow = 0;
+  /** The C fast path and what it shares with this loop (per slot: fd, serial, armed). */
+  private readonly fast: FastPath | null = null;
+  private readonly fdOf: Int32Array;
+  private readonly serialOf: Uint32Array;
+  private readonly armed: Uint8Array;
+  private readonly cbuf: Uint8Array;
+  private readonly fctl = new Float64Array(new ArrayBuffer(8 * 8));
+  private readonly out = new Float64Array(new ArrayBuffer(MAX_EVENTS * REC * 8));
+  private readonly fastPtrs: {
+    fds: Pointer;
+    serials: Pointer;
+    armed: Pointer;
+    cbuf: Pointer;
+    ctl: Pointer;
+    out: Pointer;
+  } | null = null;
 
   constructor(run: Run) {
     this.run = run;
@@ -115,6 +166,26 @@ export class FfiHttpDriver implements Driver {
     };
     const n = Math.min(o.concurrency, o.requests);
     for (let i = 0; i < n; i++) this.slots.push(new Slot(i, new ResponseParser(cfg)));
+    // The fast path knows the common answer only: not HEAD, no server names to collect.
+    const fast = wantFastPath(o.requests) && !cfg.head && !this.named ? fastPath() : null;
+    const small = typeof fast === "object" && fast !== null ? n : 0;
+    this.fdOf = new Int32Array(new ArrayBuffer(Math.max(small, 1) * 4)).fill(-1);
+    this.serialOf = new Uint32Array(new ArrayBuffer(Math.max(small, 1) * 4));
+    this.armed = new Uint8Array(new ArrayBuffer(Math.max(small, 1)));
+    this.cbuf = new Uint8Array(new ArrayBuffer(small ? CBUF_SIZE : 1));
+    if (typeof fast === "object" && fast !== null) {
+      this.fast = fast;
+      run.fastPath = true;
+      this.fctl[C_OFFSET] = fast.offset;
+      this.fastPtrs = {
+        fds: ptr(this.fdOf),
+        serials: ptr(this.serialOf),
+        armed: ptr(this.armed),
+        cbuf: ptr(this.cbuf),
+        ctl: ptr(this.fctl),
+        out: ptr(this.out),
+      };
+    }
   }
 
   async init(): Promise<string | null> {
@@ -157,6 +228,10 @@ export class FfiHttpDriver implements Driver {
     }
     s.fd = fd;
     s.serial = this.serials = (this.serials + 1) >>> 0;
+    if (this.fast) {
+      this.fdOf[s.i] = fd;
+      this.serialOf[s.i] = s.serial;
+    }
     s.served = 0;
     s.connecting = true;
     this.ctl(s, EPOLL_CTL_ADD, EPOLLOUT);
@@ -184,7 +259,11 @@ export class FfiHttpDriver implements Driver {
   private send(s: Slot, now: number): void {
     const first = s.woff === 0;
     const want = this.req.length - s.woff;
-    const w = sockSys.send(s.fd, (this.reqPtr + s.woff) as Pointer, want, MSG_NOSIGNAL);
+    this.sent(s, sockSys.send(s.fd, (this.reqPtr + s.woff) as Pointer, want, MSG_NOSIGNAL), first, want, now);
+  }
+
+  /** What a send() of `want` request bytes that returned `w` means for the slot. */
+  private sent(s: Slot, w: number, first: boolean, want: number, now: number): void {
     if (w === -EAGAIN || w === -EINTR) {
       if (first) this.ctl(s, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
       return;
@@ -208,6 +287,7 @@ export class FfiHttpDriver implements Driver {
     // One send() in the common case: it ends at the request's (or connection's) start, to
     // within the syscall's few µs, which ab's ms figures cannot see.
     s.tEndWrite = first ? s.tConnect : now;
+    if (this.fast && s.read === 0) this.armed[s.i] = 1; // the answer may go through the fast path
   }
 
   /** Start the loop if it is not running (the first launch, or after the loop went idle). */
@@ -242,7 +322,8 @@ export class FfiHttpDriver implements Driver {
       const block =
         this.pending.length === 0 &&
         (this.blockFirst || (this.idleSince > 0 && performance.now() - this.idleSince >= SPIN_MS));
-      const n = sockSys.epollWait(this.ep, this.eventsPtr, MAX_EVENTS, block ? WAIT_MS : 0);
+      const timeout = block ? WAIT_MS : 0;
+      const n = this.fast ? this.pollFast(timeout) : this.poll(timeout);
       if (n < 0) return; // EINTR, or the set is gone
       if (n === 0) {
         if (block) this.blockFirst = false;
@@ -251,15 +332,102 @@ export class FfiHttpDriver implements Driver {
       }
       if (block) this.blockFirst = true; // woken by a socket while blocked: an outside server
       this.idleSince = 0;
-      const now = performance.now();
-      const ev = this.events;
-      for (let k = 0; k < n && !this.closed; k++) {
-        const o = k * EV_WORDS;
-        const s = this.slots[ev[o + EV_DATA]];
-        if (s !== undefined && s.fd >= 0 && s.serial === ev[o + EV_DATA + 1]) this.event(s, ev[o], now);
-      }
-      if (now >= until) return;
+      if (this.batchNow >= until) return;
     }
+  }
+
+  /** epoll_wait and each event to its slot; the number of events. */
+  private poll(timeout: number): number {
+    const n = sockSys.epollWait(this.ep, this.eventsPtr, MAX_EVENTS, timeout);
+    if (n <= 0) return n;
+    const now = performance.now();
+    this.batchNow = now;
+    const ev = this.events;
+    for (let k = 0; k < n && !this.closed; k++) {
+      const o = k * EV_WORDS;
+      const s = this.slots[ev[o + EV_DATA]];
+      if (s !== undefined && s.fd >= 0 && s.serial === ev[o + EV_DATA + 1]) this.event(s, ev[o], now);
+    }
+    return n;
+  }
+
+  /** The same through the C fast path: its answers, then what it handed over; the number of events. */
+  private pollFast(timeout: number): number {
+    const run = this.run;
+    const c = this.fctl;
+    const p = this.fastPtrs!;
+    c[C_BUDGET] = run.budget();
+    c[C_STOP_AT] = run.stopAtMs;
+    c[C_FLAGS] = (this.keepAlive ? F_KEEPALIVE : 0) | (run.serverSoftware === "" ? F_WANT_SERVER : 0);
+    const recs = this.fast!.pump(
+      this.ep,
+      this.eventsPtr,
+      MAX_EVENTS,
+      timeout,
+      p.fds,
+      p.serials,
+      p.armed,
+      p.cbuf,
+      CBUF_SIZE,
+      this.reqPtr,
+      this.req.length,
+      p.ctl,
+      p.out,
+      MAX_EVENTS,
+    );
+    if (recs < 0) return recs;
+    const n = c[C_EVENTS];
+    if (n === 0) return 0;
+    const now = c[C_NOW];
+    this.batchNow = now;
+    run.totalRead += c[C_READ];
+    const o = this.out;
+    for (let k = 0; k < recs && !this.closed; k++) {
+      const r = k * REC;
+      const s = this.slots[o[r + 1]];
+      if (s.fd < 0) continue;
+      if (o[r] === K_DONE)
+        this.fastDone(s, o[r + 2], o[r + 3], o[r + 4] === 1, o[r + 6] === 1, o[r + 7], now);
+      else if (o[r + 3] === NO_RECV) this.event(s, o[r + 2], now);
+      else this.received(s, o[r + 3], this.cbuf, o[r + 4], now);
+    }
+    return n;
+  }
+
+  /**
+   * An answer the C code read whole: ab's checks and the timings, as complete() records them.
+   * `next`: it sent the next request on the connection at once (send() returned `w`).
+   */
+  private fastDone(
+    s: Slot,
+    status: number,
+    body: number,
+    ka: boolean,
+    next: boolean,
+    w: number,
+    now: number,
+  ): void {
+    const run = this.run;
+    const keptAlive = this.keepAlive && ka;
+    run.response(status, body, keptAlive);
+    run.ok(s.tStart, s.tConnect, s.tEndWrite, now, now);
+    s.served++;
+    if (next) {
+      // What run.next(), launch() and send() do for a kept-alive slot, with the C code's send.
+      run.startedOne();
+      s.read = 0;
+      s.woff = 0;
+      s.parser.reset();
+      s.tStart = now;
+      s.tConnect = now;
+      this.sent(s, w, true, this.req.length, now);
+      return;
+    }
+    s.busy = false;
+    if (!keptAlive) this.closeFd(s);
+    this.handoff = now;
+    run.next(s.i);
+    this.handoff = 0;
   }
 
   private flushPending(): void {
@@ -295,12 +463,17 @@ export class FfiHttpDriver implements Driver {
 
   private readable(s: Slot, now: number): void {
     const r = sockSys.recv(s.fd, this.rbufPtr, RBUF_SIZE);
+    if (r > 0) this.run.totalRead += r;
+    this.received(s, r, this.rbuf, 0, now);
+  }
+
+  /** What a recv() that returned r means; its bytes are in buf from off (already counted). */
+  private received(s: Slot, r: number, buf: Uint8Array, off: number, now: number): void {
     if (r > 0) {
-      this.run.totalRead += r;
       if (!s.busy) return; // bytes nobody asked for on an idle kept-alive socket
       if (s.read === 0) s.tBeginRead = now;
       s.read += r;
-      const p = s.parser.feed(this.rbuf, 0, r);
+      const p = s.parser.feed(buf, off, off + r);
       if (p === NEED_MORE) return;
       if (p === MALFORMED) this.fail(s, EXCEPTION, "malformed");
       else this.complete(s, true, now);
@@ -363,6 +536,10 @@ export class FfiHttpDriver implements Driver {
     sockSys.setInt2(s.fd, SOL_SOCKET, SO_LINGER, 1, 0);
     sockSys.close(s.fd);
     s.fd = -1;
+    if (this.fast) {
+      this.fdOf[s.i] = -1;
+      this.armed[s.i] = 0;
+    }
     s.connecting = false;
   }
 

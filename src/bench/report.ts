@@ -130,6 +130,7 @@ function additions(r: BenchResult): string {
     const unnamed = r.samples.count - named;
     if (unnamed > 0 && named > 0) s += `  ${"(unnamed)".padEnd(20)}${pad(unnamed, 10)}\n`;
   }
+  if (r.engine) s += `\nHTTP engine: ${r.engine}${r.fastPath ? " (C fast path)" : ""}\n`;
   if (r.interrupted) s += "\nInterrupted: the report covers the requests done before the stop.\n";
   return s;
 }

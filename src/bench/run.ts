@@ -52,6 +52,8 @@ export class Run {
   driver: Driver | null = null;
   /** The HTTP engine that runs ("bun" or "ffi"); "" for the L4 modes. */
   engine = "";
+  /** The ffi engine runs its C fast path. */
+  fastPath = false;
 
   started = 0;
   done = 0;
@@ -118,6 +120,21 @@ export class Run {
     }
     this.started++;
     this.driver!.launch(i);
+  }
+
+  /** Requests a driver may still start on its own (a fast path that sends the next at once). */
+  budget(): number {
+    return this.stopped ? 0 : this.total - this.started;
+  }
+
+  /** No request starts at or after this time (performance.now() ms; -t). */
+  get stopAtMs(): number {
+    return this.stopAt;
+  }
+
+  /** A driver started a request itself, within budget() and before stopAtMs. */
+  startedOne(): void {
+    this.started++;
   }
 
   /** A request got its answer. Times are performance.now() ms. */
@@ -214,6 +231,7 @@ export class Run {
     return {
       mode: o.mode ?? "http",
       engine: this.engine,
+      fastPath: this.fastPath,
       host: this.target.host,
       port: this.target.port,
       path: this.target.path,

@@ -52,5 +52,19 @@ for (const engine of ["ffi", "bun"]) {
     expect(out).toMatch(/^Failed requests:\s+0$/m);
     expect(out).toMatch(/^Keep-Alive requests:\s+300$/m);
     expect(out).toMatch(/rs-a\s+300\s+100\.0%/);
+    expect(out).toMatch(new RegExp(`^HTTP engine: ${engine}$`, "m")); // names: no C fast path
   }, 30_000);
 }
+
+test("dist/uvs bench: the ffi engine's C fast path is built in the binary and carries a run", async () => {
+  const p = Bun.spawn([bin, "bench", "-n", "3000", "-c", "10", "-k", `http://127.0.0.1:${server.port}/`], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+  expect(code).toBe(0);
+  expect(out).toMatch(/^Complete requests:\s+3000$/m);
+  expect(out).toMatch(/^Failed requests:\s+0$/m);
+  expect(out).toMatch(/^Keep-Alive requests:\s+3000$/m);
+  expect(out).toMatch(/^HTTP engine: ffi \(C fast path\)$/m);
+}, 30_000);

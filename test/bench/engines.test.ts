@@ -1,6 +1,7 @@
 /**
  * The two HTTP engines (ffi: libc sockets and epoll; bun: Bun.connect) on the same servers:
  * the same counts, failures by category and kind, keep-alive, bytes and real-server spread.
+ * The ffi engine runs twice: with its C fast path (fastpath.c) forced on, and without it.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { type BenchOptions, type BenchResult, startBench } from "../../src/bench/api.ts";
@@ -20,6 +21,16 @@ function serve(...a: Parameters<typeof rawServer>): RawServer {
 }
 
 const run = (o: BenchOptions, engine: "ffi" | "bun") => startBench({ ...o, engine }).result;
+
+/** An ffi run with the C fast path on (whatever the request count) or off. */
+async function ffiRun(o: BenchOptions, fast: boolean): Promise<BenchResult> {
+  process.env.UVS_BENCH_FASTPATH = fast ? "on" : "off";
+  try {
+    return await run(o, "ffi");
+  } finally {
+    delete process.env.UVS_BENCH_FASTPATH;
+  }
+}
 
 /** Everything a report counts, timings left out. */
 function counts(r: BenchResult) {
@@ -41,10 +52,15 @@ function counts(r: BenchResult) {
   };
 }
 
+/** The ffi engine (fast path on) and the bun engine; the ffi engine without it must agree. */
 async function both(o: BenchOptions): Promise<[BenchResult, BenchResult]> {
-  const f = await run(o, "ffi");
+  const f = await ffiRun(o, true);
+  const plain = await ffiRun(o, false);
   const b = await run(o, "bun");
   expect([f.engine, b.engine]).toEqual(["ffi", "bun"]);
+  // Server names are collected by the JavaScript parser only: no fast path then.
+  expect([f.fastPath, plain.fastPath]).toEqual([!o.serverHeader && !o.serverFromBody, false]);
+  expect(counts(f)).toEqual(counts(plain));
   return [f, b];
 }
 
@@ -58,7 +74,8 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
       expect(counts(f)).toEqual(counts(b));
       expect(f.complete).toBe(500);
       expect(f.keepAliveRequests).toBe(keepAlive ? 500 : 0);
-      expect(page.connections - before).toBe(keepAlive ? 10 : 1000);
+      // Three runs (ffi with and without the fast path, bun) of 5 slots or 500 requests each.
+      expect(page.connections - before).toBe(keepAlive ? 15 : 1500);
     }
   });
 
@@ -88,6 +105,35 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     const [fd, bd] = await both({ url: closing.url(), requests: 40, concurrency: 4, keepAlive: true });
     expect(counts(fd)).toEqual(counts(bd));
     expect(fd.htmlRead).toBe(440);
+  });
+
+  test("answers the C fast path hands over or reads differently: the same counts", async () => {
+    const big = "b".repeat(256 * 1024); // more than one read
+    const shapes = [
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", // ends a -k connection
+      "HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 5\r\nConnection: Keep-Alive, Upgrade\r\n\r\nhello",
+      "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello", // 1.0: not kept alive
+      "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello",
+      "HTTP/1.1 204 No Content\r\n\r\n",
+      `HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big}`,
+      "HTTP/1.1 404 Not Found\r\nContent-length: 3\r\nServer: late/1\r\n\r\nno!",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello", // malformed
+    ];
+    const closes = (t: string) => /Connection: close|^HTTP\/1\.0 200 OK\r\nContent-Length: 5\r\n\r\n/.test(t);
+    const srv = serve((_req, i) => {
+      const t = shapes[i % shapes.length];
+      return { bytes: t, close: closes(t) || t.includes("5x") };
+    });
+    for (const keepAlive of [true, false]) {
+      const before = srv.connections;
+      const [f, b] = await both({ url: srv.url(), requests: 400, concurrency: 3, keepAlive });
+      expect(counts(f)).toEqual(counts(b));
+      expect(f.keepAliveRequests).toBe(keepAlive ? 250 : 0); // 5 of the 8 shapes keep the connection
+      // -k: one connection per slot, and a new one after each of the ~150 answers that close.
+      const perRun = (srv.connections - before) / 3;
+      if (keepAlive) expect(perRun).toBeWithin(147, 154);
+      else expect(perRun).toBe(400);
+    }
   });
 
   test("POST bodies larger than a socket buffer arrive whole", async () => {

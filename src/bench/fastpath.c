@@ -1,0 +1,222 @@
+/*
+ * The ffi HTTP engine's hot loop in C (compiled at start by bun:ffi's TinyCC; ffi-driver.ts).
+ *
+ * One call: epoll_wait, then for each ready socket whose slot is "armed" (its request is all
+ * sent and no byte of the answer has come), recv; when the bytes hold one whole answer of the
+ * common shape (a status line, headers, a Content-Length body, all in this read), record it
+ * and, on a kept-alive connection with budget left, send the next request at once. Everything
+ * else is handed to the JavaScript engine as it is (the event, and the bytes read if any), which
+ * has the full parser: chunked and close-delimited bodies, split heads, HEAD, 1xx/204/304, the
+ * Server header, server names, errors. The header checks below are the JavaScript parser's
+ * (parser.ts) for this shape, so both report the same status, length and keep-alive.
+ *
+ * No system headers (TinyCC has none of its own here): the few declarations are below. TinyCC
+ * does not optimise: byte loops are slow, so lines are found with libc's memchr (vectorised).
+ */
+typedef unsigned long size_t;
+typedef long ssize_t;
+
+struct timespec {
+  long tv_sec;
+  long tv_nsec;
+};
+int clock_gettime(int clk, struct timespec *ts);
+ssize_t recv(int fd, void *buf, size_t n, int flags);
+ssize_t send(int fd, const void *buf, size_t n, int flags);
+int epoll_wait(int ep, void *events, int max, int timeout);
+int *__errno_location(void);
+void *memchr(const void *s, int c, size_t n);
+int strncasecmp(const char *a, const char *b, size_t n);
+
+#define CLOCK_MONOTONIC 1
+#define MSG_NOSIGNAL 0x4000
+#define EINTR 4
+#define EAGAIN 11
+
+/* struct epoll_event: packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+#ifdef __x86_64__
+#define EV_WORDS 3
+#define EV_DATA 1
+#else
+#define EV_WORDS 4
+#define EV_DATA 2
+#endif
+
+/* ctl[]: in */
+#define C_BUDGET 0   /* requests this call may start */
+#define C_STOP_AT 1  /* no new request at or after this time (ms, performance.now() base) */
+#define C_OFFSET 2   /* performance.now() - CLOCK_MONOTONIC ms */
+#define C_FLAGS 3    /* F_* */
+/* ctl[]: out */
+#define C_EVENTS 4   /* what epoll_wait returned */
+#define C_READ 6     /* bytes read (the JavaScript loop counts what it sends) */
+#define C_NOW 7      /* the batch's clock reading */
+
+#define F_KEEPALIVE 1   /* -k */
+#define F_WANT_SERVER 2 /* no Server header recorded yet: hand answers that have one over */
+
+/* out[]: records of REC doubles */
+#define REC 8
+#define K_DONE 1    /* slot, status, body bytes, keep-alive, bytes read, next started, next sent */
+#define K_HANDOFF 2 /* slot, epoll bits, recv result (or NO_RECV), offset in rbuf */
+#define NO_RECV (-1e9)
+
+static double now_ms(double offset) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 + offset;
+}
+
+/* Case-insensitive: does b[p..) start with the word w of n bytes? */
+static int eq_lower(const unsigned char *b, int p, const char *w, int n) {
+  return strncasecmp((const char *)b + p, w, n) == 0;
+}
+
+/* Does b[p..e) contain the word w (case-insensitive)? The whole value first: the common case. */
+static int has_lower(const unsigned char *b, int p, int e, const char *w, int n) {
+  if (e - p == n) return eq_lower(b, p, w, n);
+  for (int i = p; i + n <= e; i++)
+    if (eq_lower(b, i, w, n)) return 1;
+  return 0;
+}
+
+/*
+ * One whole answer of the common shape in b[0..n)? Then 1, with status, body length and
+ * keep-alive; else 0 (the JavaScript parser takes the bytes).
+ */
+/* Index of the next line feed in b[p..n), or n. */
+static int line_end(const unsigned char *b, int p, int n) {
+  const unsigned char *q = memchr(b + p, 10, n - p);
+  return q ? (int)(q - b) : n;
+}
+
+static int parse(const unsigned char *b, int n, int want_server, int *status, long *length, int *ka) {
+  int le = line_end(b, 0, n);
+  if (le >= n || le < 12) return 0;
+  if (b[0] != 'H' || b[1] != 'T' || b[2] != 'T' || b[3] != 'P' || b[4] != '/' || b[5] != '1' || b[6] != '.' ||
+      b[8] != ' ')
+    return 0;
+  int d0 = b[9] - '0', d1 = b[10] - '0', d2 = b[11] - '0';
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return 0;
+  int st = d0 * 100 + d1 * 10 + d2;
+  int keep = b[7] != '0';
+  long len = -1;
+  int p = le + 1;
+  for (;;) {
+    le = line_end(b, p, n);
+    if (le >= n) return 0; /* the head goes on in a later read */
+    int ve = le;
+    if (ve > p && b[ve - 1] == 13) ve--;
+    if (ve == p) break; /* the empty line */
+    int first = b[p] | 0x20;
+    if (first == 'c' || first == 't' || first == 's') {
+      const unsigned char *cp = memchr(b + p, ':', ve - p);
+      if (cp) {
+        int colon = (int)(cp - b);
+        int v = colon + 1;
+        while (v < ve && (b[v] == ' ' || b[v] == '\t')) v++;
+        while (ve > v && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) ve--;
+        int nl = colon - p;
+        if (nl == 14 && eq_lower(b, p, "content-length", 14)) {
+          if (v >= ve || ve - v > 15) return 0;
+          len = 0;
+          for (int i = v; i < ve; i++) {
+            int d = b[i] - '0';
+            if (d < 0 || d > 9) return 0;
+            len = len * 10 + d;
+          }
+        } else if (nl == 17 && eq_lower(b, p, "transfer-encoding", 17)) {
+          return 0;
+        } else if (nl == 10 && eq_lower(b, p, "connection", 10)) {
+          if (has_lower(b, v, ve, "close", 5)) keep = 0;
+          else if (has_lower(b, v, ve, "keep-alive", 10)) keep = 1;
+        } else if (nl == 6 && want_server && eq_lower(b, p, "server", 6)) {
+          return 0;
+        }
+      }
+    }
+    p = le + 1;
+  }
+  if (st < 200 || st == 204 || st == 304 || len < 0) return 0;
+  if ((long)(n - (le + 1)) < len) return 0; /* the body goes on in a later read */
+  *status = st;
+  *length = len;
+  *ka = keep;
+  return 1;
+}
+
+/*
+ * Returns the number of records written to out, or -errno when epoll_wait failed. Stops early
+ * when out or rbuf is full: the epoll set is level-triggered, what was not read is reported again.
+ */
+int uvs_bench_pump(int ep, unsigned *events, int max_events, int timeout, int *fds, unsigned *serials,
+                   unsigned char *armed, unsigned char *rbuf, int rbuf_len, const unsigned char *req, int req_len,
+                   double *ctl, double *out, int out_max) {
+  int n = epoll_wait(ep, events, max_events, timeout);
+  if (n < 0) return -*__errno_location();
+  ctl[C_EVENTS] = n;
+  double now = now_ms(ctl[C_OFFSET]);
+  ctl[C_NOW] = now;
+  long budget = (long)ctl[C_BUDGET];
+  int flags = (int)ctl[C_FLAGS];
+  double read_total = 0;
+  int recs = 0, roff = 0;
+  for (int k = 0; k < n && recs < out_max; k++) {
+    unsigned *e = events + k * EV_WORDS;
+    unsigned bits = e[0];
+    int i = (int)e[EV_DATA];
+    if (fds[i] < 0 || serials[i] != e[EV_DATA + 1]) continue; /* an earlier socket's event */
+    double *r = out + recs * REC;
+    if (!armed[i] || rbuf_len - roff < 16384) {
+      r[0] = K_HANDOFF;
+      r[1] = i;
+      r[2] = bits;
+      r[3] = NO_RECV;
+      r[4] = 0;
+      recs++;
+      continue;
+    }
+    ssize_t got = recv(fds[i], rbuf + roff, rbuf_len - roff, 0);
+    if (got < 0) {
+      int err = *__errno_location();
+      if (err == EAGAIN || err == EINTR) continue;
+      got = -err;
+    }
+    if (got > 0) read_total += got;
+    int status = 0, ka = 0;
+    long length = 0;
+    if (got <= 0 || !parse(rbuf + roff, (int)got, flags & F_WANT_SERVER, &status, &length, &ka)) {
+      armed[i] = 0;
+      r[0] = K_HANDOFF;
+      r[1] = i;
+      r[2] = bits;
+      r[3] = (double)got;
+      r[4] = roff;
+      recs++;
+      if (got > 0) roff += (int)got;
+      continue;
+    }
+    r[0] = K_DONE;
+    r[1] = i;
+    r[2] = status;
+    r[3] = (double)length;
+    r[4] = ka;
+    r[5] = (double)got;
+    r[6] = 0;
+    r[7] = 0;
+    recs++;
+    armed[i] = 0;
+    if (!(flags & F_KEEPALIVE) || !ka || budget <= 0 || now >= ctl[C_STOP_AT]) continue;
+    /* The next request on this connection, at once (as the engine's launch would). */
+    ssize_t w = send(fds[i], req, req_len, MSG_NOSIGNAL);
+    budget--;
+    r[6] = 1;
+    r[7] = w < 0 ? -(double)*__errno_location() : (double)w;
+    if (w == req_len) armed[i] = 1;
+  }
+  ctl[C_READ] = read_total;
+  return recs;
+}
+
+/* CLOCK_MONOTONIC in ms, to line the C clock up with performance.now(). */
+double uvs_bench_now(void) { return now_ms(0); }
