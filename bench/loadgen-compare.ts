@@ -3,7 +3,7 @@
  * loopback, started here with its own temporary config and stopped at the end. Rounds alternate
  * the tools so they share the machine's conditions; figures are medians over the rounds.
  *
- *   bun bench/loadgen-compare.ts [--rounds 3] [--requests 100000] [--concurrency 50] [--from-source]
+ *   bun bench/loadgen-compare.ts [--rounds 3] [--requests 100000] [--concurrency 50] [--from-source] [--each]
  *
  * uvs is what operators run: the single binary, built here from the working tree into the
  * temporary folder (scripts/build.ts); --from-source runs src/cli/bench.ts under bun instead
@@ -28,6 +28,8 @@ const ROUNDS = arg("rounds", 3);
 const N = arg("requests", 100000);
 const C = arg("concurrency", 50);
 const FROM_SOURCE = process.argv.includes("--from-source");
+/** --each: print every run, not only the medians. */
+const EACH = process.argv.includes("--each");
 const root = join(import.meta.dir, "..");
 
 interface Sample {
@@ -180,11 +182,20 @@ async function main(): Promise<number> {
     console.log(
       "CPU µs/request: over the whole run (start-up included), and beyond start-up (runs of n and n/10)",
     );
+    console.log("Rows: medians over the rounds. Ratios: medians of the ratios within each round.");
     console.log("mode        tool      requests/s   CPU µs/req whole  beyond start-up   start-up CPU ms");
     for (const ka of [false, true]) {
       const t = tools(ng.url, ka, uvs);
       const got: Record<string, Sample[]> = { ab: [], "uvs-ffi": [], "uvs-bun": [], wrk: [] };
-      for (let r = 0; r < ROUNDS; r++) for (const name of TOOLS) got[name].push(await t[name]());
+      for (let r = 0; r < ROUNDS; r++)
+        for (const name of TOOLS) {
+          const x = await t[name]();
+          got[name].push(x);
+          if (EACH)
+            console.log(
+              `  round ${r + 1} ${name}: ${x.rps.toFixed(0)} requests/s, ${x.cpuUsPerReq.toFixed(2)} µs/request`,
+            );
+        }
       const m: Record<string, Sample> = {};
       for (const name of ["ab", "uvs-ffi", "uvs-bun", "wrk"]) {
         const pick = (f: (s: Sample) => number) => median(got[name].map(f));
@@ -202,11 +213,15 @@ async function main(): Promise<number> {
         );
       }
       for (const engine of ["ffi", "bun"]) {
-        const u = m[`uvs-${engine}`];
-        const vsAb = u.rps / m.ab.rps;
-        const vsWrk = u.rps / m.wrk.rps;
-        const cpu = u.marginalUs / m.ab.marginalUs;
-        const whole = u.cpuUsPerReq / m.ab.cpuUsPerReq;
+        // Ratios within each round (the tools ran one after another), then their median: the
+        // machine's slow drifts (other work on the host) cancel out of a paired ratio.
+        const us = got[`uvs-${engine}`];
+        const paired = (f: (u: Sample, other: Sample) => number, other: string) =>
+          median(us.map((u, r) => f(u, got[other][r])));
+        const vsAb = paired((u, a) => u.rps / a.rps, "ab");
+        const vsWrk = paired((u, w) => u.rps / w.rps, "wrk");
+        const cpu = paired((u, a) => u.marginalUs / a.marginalUs, "ab");
+        const whole = paired((u, a) => u.cpuUsPerReq / a.cpuUsPerReq, "ab");
         const pass = vsAb >= 1.0 && vsWrk >= 0.8 && cpu <= 1.0;
         if (engine === DEFAULT_ENGINE) ok &&= pass;
         const tag = engine === DEFAULT_ENGINE ? "(default)" : "";
