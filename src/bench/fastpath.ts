@@ -24,6 +24,8 @@ export const REC = 8;
 export const K_DONE = 1;
 export const K_HANDOFF = 2;
 export const NO_RECV = -1e9;
+/** Bytes per slot of the answer cache (fastpath.c's CACHE_STRIDE). */
+export const CACHE_STRIDE = 32 + 1024;
 
 export type PumpFn = (
   ep: number,
@@ -40,6 +42,7 @@ export type PumpFn = (
   ctl: Pointer,
   out: Pointer,
   outMax: number,
+  cache: Pointer,
 ) => number;
 
 export interface FastPath {
@@ -71,7 +74,7 @@ function build(): FastPath | string {
       source: file,
       symbols: {
         uvs_bench_pump: {
-          args: [I32, PTR, I32, I32, PTR, PTR, PTR, PTR, I32, PTR, I32, PTR, PTR, I32],
+          args: [I32, PTR, I32, I32, PTR, PTR, PTR, PTR, I32, PTR, I32, PTR, PTR, I32, PTR],
           returns: I32,
         },
         uvs_bench_now: { args: [], returns: FFIType.f64 },

@@ -23,6 +23,7 @@ import {
   C_OFFSET,
   C_READ,
   C_STOP_AT,
+  CACHE_STRIDE,
   F_KEEPALIVE,
   F_WANT_SERVER,
   type FastPath,
@@ -141,6 +142,7 @@ export class FfiHttpDriver implements Driver {
   private readonly cbuf: Uint8Array;
   private readonly fctl = new Float64Array(new ArrayBuffer(8 * 8));
   private readonly out = new Float64Array(new ArrayBuffer(MAX_EVENTS * REC * 8));
+  private readonly cache: Uint8Array;
   private readonly fastPtrs: {
     fds: Pointer;
     serials: Pointer;
@@ -148,6 +150,7 @@ export class FfiHttpDriver implements Driver {
     cbuf: Pointer;
     ctl: Pointer;
     out: Pointer;
+    cache: Pointer;
   } | null = null;
 
   constructor(run: Run) {
@@ -173,6 +176,7 @@ export class FfiHttpDriver implements Driver {
     this.serialOf = new Uint32Array(new ArrayBuffer(Math.max(small, 1) * 4));
     this.armed = new Uint8Array(new ArrayBuffer(Math.max(small, 1)));
     this.cbuf = new Uint8Array(new ArrayBuffer(small ? CBUF_SIZE : 1));
+    this.cache = new Uint8Array(new ArrayBuffer(Math.max(small, 1) * CACHE_STRIDE));
     if (typeof fast === "object" && fast !== null) {
       this.fast = fast;
       run.fastPath = true;
@@ -184,6 +188,7 @@ export class FfiHttpDriver implements Driver {
         cbuf: ptr(this.cbuf),
         ctl: ptr(this.fctl),
         out: ptr(this.out),
+        cache: ptr(this.cache),
       };
     }
   }
@@ -374,6 +379,7 @@ export class FfiHttpDriver implements Driver {
       p.ctl,
       p.out,
       MAX_EVENTS,
+      p.cache,
     );
     if (recs < 0) return recs;
     const n = c[C_EVENTS];

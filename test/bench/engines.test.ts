@@ -136,6 +136,19 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     }
   });
 
+  test("the fast path's answer cache: heads that differ only in Date, and a Date hiding a line", async () => {
+    const date = (i: number) => `Sat, 21 Nov 2026 12:${String(i % 60).padStart(2, "0")}:00 GMT`; // 29 bytes
+    // The same length as a date, with a line feed inside: a Connection: close line of its own.
+    const hidden = "x\nConnection: close\n".padEnd(29, " ");
+    expect([date(0).length, hidden.length]).toEqual([29, 29]);
+    const srv = serve((_req, i) => ({
+      bytes: `HTTP/1.1 200 OK\r\nServer: c/1\r\nDate: ${i % 4 === 3 ? hidden : date(i)}\r\nContent-Length: 5\r\n\r\nhello`,
+    }));
+    const [f, b] = await both({ url: srv.url(), requests: 200, concurrency: 1, keepAlive: true });
+    expect(counts(f)).toEqual(counts(b));
+    expect(f.keepAliveRequests).toBe(150); // every 4th answer says close, in its hidden line
+  });
+
   test("POST bodies larger than a socket buffer arrive whole", async () => {
     const echo = serve(okAnswer("ok"));
     const body = new Uint8Array(3 << 20).fill(97); // 3 MiB: the send is partial, the rest on EPOLLOUT
