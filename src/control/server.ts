@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
+import { peerUid } from "../sys/peer-uid.ts";
 import { LineBuffer } from "./lines.ts";
 import { MAX_REQUEST_BYTES, type Method, type Request, type Response } from "./protocol.ts";
 
@@ -15,6 +16,8 @@ interface ConnState {
   lines: LineBuffer;
   /** Responses not yet taken by the socket (write() takes what fits; the rest waits for drain). */
   pending: Uint8Array[];
+  /** A peer of another uid: answered with an error and closed. */
+  refused?: boolean;
 }
 
 export class ControlServerError extends Error {
@@ -72,6 +75,24 @@ async function serve(s: Socket<ConnState>, line: string, handler: Handler): Prom
   }
 }
 
+/**
+ * The socket is 0600, so only its owner (and root) can connect; SO_PEERCRED also refuses a peer
+ * of another uid should the file's mode have been widened. Root stays welcome, as root can always
+ * reach the kernel's IPVS (`sudo uvs -Ln` against a daemon run as its own user).
+ */
+function refuseOtherUsers(s: Socket<ConnState>): void {
+  const uid = peerUid((s as unknown as { fd?: number }).fd);
+  const own = process.getuid?.();
+  if (uid === null || own === undefined || uid === own || uid === 0) return;
+  s.data.refused = true;
+  send(s, {
+    id: -1,
+    ok: false,
+    error: `refused: this control socket serves uid ${own} only, not uid ${uid}`,
+  });
+  s.end();
+}
+
 /** Listen on `path`; refuses to start when another daemon answers there. */
 export async function startControlServer(
   path: string,
@@ -91,8 +112,10 @@ export async function startControlServer(
       socket: {
         open(s) {
           s.data = { lines: new LineBuffer(MAX_REQUEST_BYTES), pending: [] };
+          refuseOtherUsers(s);
         },
         data(s, chunk) {
+          if (s.data.refused) return;
           const lines = s.data.lines.push(chunk);
           if (lines === null) {
             send(s, { id: -1, ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });

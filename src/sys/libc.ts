@@ -731,6 +731,9 @@ const optVal = new Int32Array(new ArrayBuffer(8));
 const optLen = new Uint32Array(new ArrayBuffer(4));
 const optValPtr = ptr(optVal);
 const optLenPtr = ptr(optLen);
+const cred = new Int32Array(new ArrayBuffer(12)); // struct ucred { pid, uid, gid }
+const credPtr = ptr(cred);
+const SO_PEERCRED = 17;
 
 /** Raw libc calls for non-blocking TCP sockets and one epoll set; results are counts or -errno. */
 export const sockSys = {
@@ -764,6 +767,12 @@ export const sockSys = {
     optLen[0] = 4;
     const r = t.getsockopt(fd, level, opt, optValPtr, optLenPtr);
     return r < 0 ? -errno() : optVal[0];
+  },
+  /** The uid of a Unix socket's peer (SO_PEERCRED), or -errno. */
+  peerUid: (fd: number): number => {
+    optLen[0] = 12;
+    const r = t.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, credPtr, optLenPtr);
+    return r < 0 ? -errno() : cred[1] >>> 0;
   },
   epollCreate: (): number => orErrno(t.epoll_create1(SOCK_CLOEXEC)),
   epollCtl: (epfd: number, op: number, fd: number, ev: Pointer): number =>

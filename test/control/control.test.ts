@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
@@ -93,6 +93,52 @@ describe("control socket", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  const asRoot = process.getuid?.() === 0;
+  const setpriv = Bun.which("setpriv");
+  const python = Bun.which("python3", { PATH: "/usr/bin:/bin" });
+  test.skipIf(!asRoot || !setpriv || !python || process.platform !== "linux")(
+    "a peer of another uid is refused even when the socket's mode lets it connect (needs root, setpriv, /usr/bin/python3)",
+    async () => {
+      const dir = tmp();
+      const path = join(dir, "uvs.sock");
+      let served = 0;
+      const server = await startControlServer(path, async () => {
+        served++;
+        return "pong";
+      });
+      try {
+        // Widen what the file mode allows, as a careless chmod would: the uid check still holds.
+        chmodSync(dir, 0o755);
+        chmodSync(path, 0o666);
+        const client = `import socket,sys
+s=socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"id":1,"method":"ping","params":{}}\\n')
+print(s.makefile().readline().strip())`;
+        // Spawned, not spawnSync: the server runs in this process and must answer meanwhile.
+        const run = async (cmd: string[]) => {
+          const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+          const out = await new Response(p.stdout).text();
+          await p.exited;
+          return JSON.parse(out);
+        };
+        const nobody = [setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups"];
+        expect(await run([...nobody, python!, "-c", client, path])).toEqual({
+          id: -1,
+          ok: false,
+          error: "refused: this control socket serves uid 0 only, not uid 65534",
+        });
+        expect(served).toBe(0);
+        // The daemon's own uid is served as before.
+        expect(await run([python!, "-c", client, path])).toEqual({ id: 1, ok: true, result: "pong" });
+        expect(served).toBe(1);
+      } finally {
+        server.stop(true);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   test("connecting where no daemon runs names the socket", async () => {
     await expect(connectControl("/nonexistent/uvs.sock")).rejects.toThrow(
