@@ -16,7 +16,7 @@ interface ConnState {
   lines: LineBuffer;
   /** Responses not yet taken by the socket (write() takes what fits; the rest waits for drain). */
   pending: Uint8Array[];
-  /** A peer of another uid: answered with an error and closed. */
+  /** A peer of another uid: told so, and closed at its first request. */
   refused?: boolean;
 }
 
@@ -90,7 +90,9 @@ function refuseOtherUsers(s: Socket<ConnState>): void {
     ok: false,
     error: `refused: this control socket serves uid ${own} only, not uid ${uid}`,
   });
-  s.end();
+  // Closed at its first request (a close now could fail the client's write before it reads the
+  // answer), or after a second if it sends none.
+  setTimeout(() => s.end(), 1000).unref();
 }
 
 /** Listen on `path`; refuses to start when another daemon answers there. */
@@ -115,7 +117,10 @@ export async function startControlServer(
           refuseOtherUsers(s);
         },
         data(s, chunk) {
-          if (s.data.refused) return;
+          if (s.data.refused) {
+            s.end();
+            return;
+          }
           const lines = s.data.lines.push(chunk);
           if (lines === null) {
             send(s, { id: -1, ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });
