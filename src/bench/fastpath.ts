@@ -4,30 +4,33 @@
  * file, so the text (embedded in the binary) is written to a temporary folder for the compile.
  * Null, with the reason, where it cannot be built: the engine then runs its JavaScript loop.
  */
-import { cc, FFIType, type Pointer } from "bun:ffi";
+import { cc, FFIType, type Pointer, ptr } from "bun:ffi";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./fastpath.c" with { type: "text" };
 
 // Indices of fastpath.c's ctl[] and out[] records.
-export const C_BUDGET = 0;
-export const C_STOP_AT = 1;
-export const C_OFFSET = 2;
-export const C_FLAGS = 3;
-export const C_EVENTS = 4;
-export const C_READ = 6;
-export const C_NOW = 7;
+const C_BUDGET = 0;
+const C_STOP_AT = 1;
+const C_OFFSET = 2;
+const C_FLAGS = 3;
+const C_EVENTS = 4;
+const C_READ = 6;
+const C_NOW = 7;
 export const F_KEEPALIVE = 1;
 export const F_WANT_SERVER = 2;
+/** Doubles per out[] record; a record's kind is its first. */
 export const REC = 8;
 export const K_DONE = 1;
 export const K_HANDOFF = 2;
 export const NO_RECV = -1e9;
 /** Bytes per slot of the answer cache (fastpath.c's CACHE_STRIDE). */
-export const CACHE_STRIDE = 32 + 1024;
+const CACHE_STRIDE = 32 + 1024;
+/** Where the C loop reads; bytes it hands over stay here until the driver has seen them. */
+const BUF_SIZE = 256 * 1024;
 
-export type PumpFn = (
+type PumpFn = (
   ep: number,
   events: Pointer,
   maxEvents: number,
@@ -45,7 +48,7 @@ export type PumpFn = (
   cache: Pointer,
 ) => number;
 
-export interface FastPath {
+interface FastPath {
   pump: PumpFn;
   /** The compiled library: held so that its code stays mapped. */
   lib: unknown;
@@ -53,10 +56,128 @@ export interface FastPath {
   offset: number;
 }
 
+/** An explicit ArrayBuffer under each array: JSC may move a small typed array's storage, and ptr() with it. */
+const own = <T>(make: (b: ArrayBuffer) => T, bytes: number): T => make(new ArrayBuffer(bytes));
+
+/**
+ * The C loop and the memory it shares with the driver: per slot the socket, its serial (stale
+ * events are dropped) and whether it is armed (request sent, answer not begun); the buffer it
+ * reads into, the answer cache, and per call the in/out block and the records.
+ */
+export class FastLoop {
+  /** Records of the last pump(): REC doubles each (fastpath.c). */
+  readonly out: Float64Array;
+  /** Bytes the C loop read and handed over (records give their offsets). */
+  readonly buf = own((b) => new Uint8Array(b), BUF_SIZE);
+  private readonly fds: Int32Array;
+  private readonly serials: Uint32Array;
+  private readonly armed: Uint8Array;
+  private readonly ctl = own((b) => new Float64Array(b), 8 * 8);
+  private readonly cache: Uint8Array;
+  private readonly p: Record<"fds" | "serials" | "armed" | "buf" | "ctl" | "out" | "cache", Pointer>;
+
+  constructor(
+    private readonly fp: FastPath,
+    slots: number,
+    private readonly maxEvents: number,
+  ) {
+    this.fds = own((b) => new Int32Array(b), slots * 4).fill(-1);
+    this.serials = own((b) => new Uint32Array(b), slots * 4);
+    this.armed = own((b) => new Uint8Array(b), slots);
+    this.cache = own((b) => new Uint8Array(b), slots * CACHE_STRIDE);
+    this.out = own((b) => new Float64Array(b), maxEvents * REC * 8);
+    this.ctl[C_OFFSET] = fp.offset;
+    this.p = {
+      fds: ptr(this.fds),
+      serials: ptr(this.serials),
+      armed: ptr(this.armed),
+      buf: ptr(this.buf),
+      ctl: ptr(this.ctl),
+      out: ptr(this.out),
+      cache: ptr(this.cache),
+    };
+  }
+
+  opened(slot: number, fd: number, serial: number): void {
+    this.fds[slot] = fd;
+    this.serials[slot] = serial;
+  }
+
+  closed(slot: number): void {
+    this.fds[slot] = -1;
+    this.armed[slot] = 0;
+  }
+
+  /** The slot's request is all sent and its answer has not begun: the C loop may read it. */
+  arm(slot: number): void {
+    this.armed[slot] = 1;
+  }
+
+  /**
+   * epoll_wait on `ep` and the common answers; returns the number of records in `out`, or
+   * -errno. `budget`: requests the C loop may start (not at or after `stopAt`, performance.now()).
+   */
+  pump(
+    ep: number,
+    events: Pointer,
+    timeout: number,
+    req: Pointer,
+    reqLen: number,
+    budget: number,
+    stopAt: number,
+    flags: number,
+  ): number {
+    const c = this.ctl;
+    c[C_BUDGET] = budget;
+    c[C_STOP_AT] = stopAt;
+    c[C_FLAGS] = flags;
+    const p = this.p;
+    const m = this.maxEvents;
+    return this.fp.pump(
+      ep,
+      events,
+      m,
+      timeout,
+      p.fds,
+      p.serials,
+      p.armed,
+      p.buf,
+      BUF_SIZE,
+      req,
+      reqLen,
+      p.ctl,
+      p.out,
+      m,
+      p.cache,
+    );
+  }
+
+  /** What the last pump()'s epoll_wait returned. */
+  get events(): number {
+    return this.ctl[C_EVENTS];
+  }
+
+  /** The last pump()'s clock reading (performance.now() base). */
+  get now(): number {
+    return this.ctl[C_NOW];
+  }
+
+  /** Bytes the last pump() read. */
+  get bytesRead(): number {
+    return this.ctl[C_READ];
+  }
+}
+
+/** A FastLoop for `slots` slots, or the reason the C code cannot be built here. */
+export function fastLoop(slots: number, maxEvents: number): FastLoop | string {
+  const fp = fastPath();
+  return typeof fp === "string" ? fp : new FastLoop(fp, slots, maxEvents);
+}
+
 let built: FastPath | string | null = null;
 
 /** The compiled fast path (built once per process), or the reason it is not available. */
-export function fastPath(): FastPath | string {
+function fastPath(): FastPath | string {
   if (built === null) built = build();
   return built;
 }

@@ -14,50 +14,36 @@
  */
 import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../sys/libc.ts";
-import { classifyErrno } from "./errors.ts";
 import {
-  C_BUDGET,
-  C_EVENTS,
-  C_FLAGS,
-  C_NOW,
-  C_OFFSET,
-  C_READ,
-  C_STOP_AT,
-  CACHE_STRIDE,
-  F_KEEPALIVE,
-  F_WANT_SERVER,
-  type FastPath,
-  fastPath,
-  K_DONE,
-  NO_RECV,
-  REC,
-} from "./fastpath.ts";
+  EAGAIN,
+  EINPROGRESS,
+  EINTR,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_MOD,
+  EPOLL_EVENT_DATA,
+  EPOLL_EVENT_WORDS,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  MSG_NOSIGNAL,
+  SO_ERROR,
+  SO_LINGER,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from "../sys/stream-consts.ts";
+import { classifyErrno } from "./errors.ts";
+import { F_KEEPALIVE, F_WANT_SERVER, type FastLoop, fastLoop, K_DONE, NO_RECV, REC } from "./fastpath.ts";
 import { keepOutOfFtl } from "./jit.ts";
 import { MALFORMED, NEED_MORE, ResponseParser } from "./parser.ts";
 import { buildRequest } from "./request.ts";
 import { CONNECT, type Driver, EXCEPTION, RECEIVE, type Run } from "./run.ts";
 import { resolveSockaddr, type SockAddr } from "./sockaddr.ts";
 
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0x800;
-const SOCK_CLOEXEC = 0x80000;
-const SOL_SOCKET = 1;
-const SO_ERROR = 4;
-const SO_LINGER = 13;
-const MSG_NOSIGNAL = 0x4000;
-const EINTR = 4;
-const EAGAIN = 11;
-const EINPROGRESS = 115;
-const EPOLLIN = 0x001;
-const EPOLLOUT = 0x004;
-const EPOLLERR = 0x008;
-const EPOLLHUP = 0x010;
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_MOD = 3;
-
-/** struct epoll_event: packed on x86_64 (12 bytes), naturally aligned elsewhere (16); in u32s. */
-const EV_WORDS = process.arch === "x64" ? 3 : 4;
-const EV_DATA = process.arch === "x64" ? 1 : 2;
+const EV_WORDS = EPOLL_EVENT_WORDS;
+const EV_DATA = EPOLL_EVENT_DATA;
 const MAX_EVENTS = 256;
 const RBUF_SIZE = 65536;
 /**
@@ -80,8 +66,6 @@ function wantFastPath(requests: number): boolean {
   if (e === "off") return false;
   return e === "on" || requests >= FAST_MIN_REQUESTS;
 }
-/** Where the C fast path reads; bytes it hands over stay here until this loop has seen them. */
-const CBUF_SIZE = 256 * 1024;
 
 class Slot {
   fd = -1;
@@ -134,24 +118,8 @@ export class FfiHttpDriver implements Driver {
   private serials = 0;
   /** The clock reading of the last batch of events. */
   private batchNow = 0;
-  /** The C fast path and what it shares with this loop (per slot: fd, serial, armed). */
-  private readonly fast: FastPath | null = null;
-  private readonly fdOf: Int32Array;
-  private readonly serialOf: Uint32Array;
-  private readonly armed: Uint8Array;
-  private readonly cbuf: Uint8Array;
-  private readonly fctl = new Float64Array(new ArrayBuffer(8 * 8));
-  private readonly out = new Float64Array(new ArrayBuffer(MAX_EVENTS * REC * 8));
-  private readonly cache: Uint8Array;
-  private readonly fastPtrs: {
-    fds: Pointer;
-    serials: Pointer;
-    armed: Pointer;
-    cbuf: Pointer;
-    ctl: Pointer;
-    out: Pointer;
-    cache: Pointer;
-  } | null = null;
+  /** The C fast path (fastpath.ts), or null: this loop does all. */
+  private readonly fast: FastLoop | null = null;
 
   constructor(run: Run) {
     this.run = run;
@@ -170,26 +138,10 @@ export class FfiHttpDriver implements Driver {
     const n = Math.min(o.concurrency, o.requests);
     for (let i = 0; i < n; i++) this.slots.push(new Slot(i, new ResponseParser(cfg)));
     // The fast path knows the common answer only: not HEAD, no server names to collect.
-    const fast = wantFastPath(o.requests) && !cfg.head && !this.named ? fastPath() : null;
-    const small = typeof fast === "object" && fast !== null ? n : 0;
-    this.fdOf = new Int32Array(new ArrayBuffer(Math.max(small, 1) * 4)).fill(-1);
-    this.serialOf = new Uint32Array(new ArrayBuffer(Math.max(small, 1) * 4));
-    this.armed = new Uint8Array(new ArrayBuffer(Math.max(small, 1)));
-    this.cbuf = new Uint8Array(new ArrayBuffer(small ? CBUF_SIZE : 1));
-    this.cache = new Uint8Array(new ArrayBuffer(Math.max(small, 1) * CACHE_STRIDE));
+    const fast = wantFastPath(o.requests) && !cfg.head && !this.named ? fastLoop(n, MAX_EVENTS) : null;
     if (typeof fast === "object" && fast !== null) {
       this.fast = fast;
       run.fastPath = true;
-      this.fctl[C_OFFSET] = fast.offset;
-      this.fastPtrs = {
-        fds: ptr(this.fdOf),
-        serials: ptr(this.serialOf),
-        armed: ptr(this.armed),
-        cbuf: ptr(this.cbuf),
-        ctl: ptr(this.fctl),
-        out: ptr(this.out),
-        cache: ptr(this.cache),
-      };
     }
   }
 
@@ -210,17 +162,22 @@ export class FfiHttpDriver implements Driver {
 
   launch(i: number): void {
     const s = this.slots[i];
-    s.busy = true;
-    s.read = 0;
-    s.woff = 0;
-    s.parser.reset();
     const now = this.handoff > 0 ? this.handoff : performance.now();
-    s.tStart = now;
+    this.begin(s, now);
     this.wake();
     if (s.fd >= 0) {
       s.tConnect = now; // ab: a kept-alive request has no connect time
       this.send(s, now);
     } else this.open(s);
+  }
+
+  /** Slot s starts a request at `now`. */
+  private begin(s: Slot, now: number): void {
+    s.busy = true;
+    s.read = 0;
+    s.woff = 0;
+    s.parser.reset();
+    s.tStart = now;
   }
 
   /** A new non-blocking connection for slot s; it reports in the loop when it is up. */
@@ -233,10 +190,7 @@ export class FfiHttpDriver implements Driver {
     }
     s.fd = fd;
     s.serial = this.serials = (this.serials + 1) >>> 0;
-    if (this.fast) {
-      this.fdOf[s.i] = fd;
-      this.serialOf[s.i] = s.serial;
-    }
+    this.fast?.opened(s.i, fd, s.serial);
     s.served = 0;
     s.connecting = true;
     this.ctl(s, EPOLL_CTL_ADD, EPOLLOUT);
@@ -292,7 +246,7 @@ export class FfiHttpDriver implements Driver {
     // One send() in the common case: it ends at the request's (or connection's) start, to
     // within the syscall's few µs, which ab's ms figures cannot see.
     s.tEndWrite = first ? s.tConnect : now;
-    if (this.fast && s.read === 0) this.armed[s.i] = 1; // the answer may go through the fast path
+    if (s.read === 0) this.fast?.arm(s.i); // the answer may go through the fast path
   }
 
   /** Start the loop if it is not running (the first launch, or after the loop went idle). */
@@ -359,35 +313,25 @@ export class FfiHttpDriver implements Driver {
   /** The same through the C fast path: its answers, then what it handed over; the number of events. */
   private pollFast(timeout: number): number {
     const run = this.run;
-    const c = this.fctl;
-    const p = this.fastPtrs!;
-    c[C_BUDGET] = run.budget();
-    c[C_STOP_AT] = run.stopAtMs;
-    c[C_FLAGS] = (this.keepAlive ? F_KEEPALIVE : 0) | (run.serverSoftware === "" ? F_WANT_SERVER : 0);
-    const recs = this.fast!.pump(
+    const f = this.fast!;
+    const flags = (this.keepAlive ? F_KEEPALIVE : 0) | (run.serverSoftware === "" ? F_WANT_SERVER : 0);
+    const recs = f.pump(
       this.ep,
       this.eventsPtr,
-      MAX_EVENTS,
       timeout,
-      p.fds,
-      p.serials,
-      p.armed,
-      p.cbuf,
-      CBUF_SIZE,
       this.reqPtr,
       this.req.length,
-      p.ctl,
-      p.out,
-      MAX_EVENTS,
-      p.cache,
+      run.budget(),
+      run.stopAtMs,
+      flags,
     );
     if (recs < 0) return recs;
-    const n = c[C_EVENTS];
+    const n = f.events;
     if (n === 0) return 0;
-    const now = c[C_NOW];
+    const now = f.now;
     this.batchNow = now;
-    run.totalRead += c[C_READ];
-    const o = this.out;
+    run.totalRead += f.bytesRead;
+    const o = f.out;
     for (let k = 0; k < recs && !this.closed; k++) {
       const r = k * REC;
       const s = this.slots[o[r + 1]];
@@ -395,7 +339,7 @@ export class FfiHttpDriver implements Driver {
       if (o[r] === K_DONE)
         this.fastDone(s, o[r + 2], o[r + 3], o[r + 4] === 1, o[r + 6] === 1, o[r + 7], now);
       else if (o[r + 3] === NO_RECV) this.event(s, o[r + 2], now);
-      else this.received(s, o[r + 3], this.cbuf, o[r + 4], now);
+      else this.received(s, o[r + 3], f.buf, o[r + 4], now);
     }
     return n;
   }
@@ -419,12 +363,9 @@ export class FfiHttpDriver implements Driver {
     run.ok(s.tStart, s.tConnect, s.tEndWrite, now, now);
     s.served++;
     if (next) {
-      // What run.next(), launch() and send() do for a kept-alive slot, with the C code's send.
+      // What run.next() and launch() do for a kept-alive slot, with the C code's send.
       run.startedOne();
-      s.read = 0;
-      s.woff = 0;
-      s.parser.reset();
-      s.tStart = now;
+      this.begin(s, now);
       s.tConnect = now;
       this.sent(s, w, true, this.req.length, now);
       return;
@@ -542,10 +483,7 @@ export class FfiHttpDriver implements Driver {
     sockSys.setInt2(s.fd, SOL_SOCKET, SO_LINGER, 1, 0);
     sockSys.close(s.fd);
     s.fd = -1;
-    if (this.fast) {
-      this.fdOf[s.i] = -1;
-      this.armed[s.i] = 0;
-    }
+    this.fast?.closed(s.i);
     s.connecting = false;
   }
 

@@ -14,16 +14,14 @@
  */
 import { dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
 import { errnoName } from "./errno.ts";
+import { EAGAIN, EINTR, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_NONBLOCK, SOL_SOCKET } from "./stream-consts.ts";
 
 export { errnoName } from "./errno.ts";
 
 export const AF_INET = 2;
 export const AF_PACKET = 17;
 const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0x800;
-const SOCK_CLOEXEC = 0x80000;
 const ETH_P_ALL = 0x0003;
-const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
 const SO_BINDTODEVICE = 25;
@@ -50,7 +48,6 @@ const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 const IP_DROP_MEMBERSHIP = 36;
 const POLLIN = 1;
-const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 
 /** sockaddr_ll.sll_pkttype values. */
@@ -63,9 +60,6 @@ export const PACKET_OUTGOING = 4;
 /** tpacket_auxdata.tp_status bits. */
 export const TP_STATUS_CSUMNOTREADY = 1 << 3;
 export const TP_STATUS_CSUM_VALID = 1 << 7;
-
-export const EAGAIN = 11;
-export const EINTR = 4;
 
 const lib = dlopen("libc.so.6", {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },

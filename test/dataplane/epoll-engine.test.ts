@@ -6,12 +6,13 @@
 import { ptr } from "bun:ffi";
 import { heapStats } from "bun:jsc";
 import { afterAll, describe, expect, test } from "bun:test";
-import { EPOLLIN, EpollLoop } from "../../src/dataplane/proxy/epoll/loop.ts";
+import { EpollLoop } from "../../src/dataplane/proxy/epoll/loop.ts";
 import { ProxyPlane, proxyTcpEngine } from "../../src/dataplane/proxy/plane.ts";
 import { Director } from "../../src/director/director.ts";
 import { type ServiceId, serviceKey } from "../../src/model/service.ts";
 import { sockSys } from "../../src/sys/libc.ts";
 import { writeSockaddr } from "../../src/sys/sockaddr.ts";
+import { EPOLLIN } from "../../src/sys/stream-consts.ts";
 import { destConfig, ip, svcConfig } from "../helpers/director.ts";
 import { freePort, LO, waitFor } from "./helpers.ts";
 

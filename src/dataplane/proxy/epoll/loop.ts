@@ -11,22 +11,19 @@
  */
 import { type Pointer, ptr } from "bun:ffi";
 import { sockSys } from "../../../sys/libc.ts";
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLL_EVENT_DATA,
+  EPOLL_EVENT_SIZE,
+  EPOLLET,
+} from "../../../sys/stream-consts.ts";
 import { workerEntryUrl } from "../../../sys/worker-url.ts";
 import { ARMED, STOP, type WakerInit } from "./waker-control.ts";
 
-export const EPOLLIN = 0x001;
-export const EPOLLOUT = 0x004;
-export const EPOLLERR = 0x008;
-export const EPOLLHUP = 0x010;
-export const EPOLLRDHUP = 0x2000;
-export const EPOLLET = 0x80000000;
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
-
-/** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
-const EV_SIZE = process.arch === "x64" ? 12 : 16;
-const EV_DATA = process.arch === "x64" ? 1 : 2; // u32 index of the data field's low half
+const EV_SIZE = EPOLL_EVENT_SIZE;
+const EV_DATA = EPOLL_EVENT_DATA;
 const MAX_EVENTS = 256;
 /** Longest stretch of socket work before the event loop gets a turn. */
 const SLICE_MS = 4;

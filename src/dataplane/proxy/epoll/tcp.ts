@@ -15,30 +15,37 @@ import type { Dest } from "../../../model/dest.ts";
 import { errnoText } from "../../../sys/errno.ts";
 import { sockSys } from "../../../sys/libc.ts";
 import { readSockaddr, SOCKADDR_MAX, writeSockaddr } from "../../../sys/sockaddr.ts";
+import {
+  EAGAIN,
+  EINPROGRESS,
+  EINTR,
+  EMFILE,
+  ENFILE,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_ERROR,
+  SO_LINGER,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  IPPROTO_TCP as SOL_TCP,
+  TCP_NODELAY,
+} from "../../../sys/stream-consts.ts";
 import { countConnectFailure, type LiveFlow, type ProxyContext, unregister } from "../context.ts";
 import { proxyHeader } from "../proxy-protocol.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type EpollLoop, type FdHandler } from "./loop.ts";
+import type { EpollLoop, FdHandler } from "./loop.ts";
 
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0x800;
-const SOCK_CLOEXEC = 0x80000;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_ERROR = 4;
-const SO_LINGER = 13;
-const IPPROTO_TCP_LEVEL = 6;
-const TCP_NODELAY = 1;
-const SHUT_WR = 1;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
-const EAGAIN = 11;
-const EINTR = 4;
-const EMFILE = 24;
-const ENFILE = 23;
-const EINPROGRESS = 115;
 /**
  * What a connected socket is watched for. EPOLLOUT only while a send is pending (then it stays):
  * edge-triggered EPOLLOUT fires on every ACK that frees send space, two spurious events per
@@ -96,7 +103,7 @@ export class EpollListener implements FdHandler {
     };
     sockSys.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     // Accepted sockets inherit TCP_NODELAY from the listener (Linux): one call instead of one each.
-    sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
+    sockSys.setInt(fd, SOL_TCP, TCP_NODELAY, 1);
     const len = writeSockaddr(ADDR, ep.addr, ep.port);
     let r = sockSys.bind(fd, ADDR_PTR, len);
     if (r < 0) fail("bind", r);
@@ -237,7 +244,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       this.connectFailed(`socket: ${errnoText(-fd)}`);
       return;
     }
-    sockSys.setInt(fd, IPPROTO_TCP_LEVEL, TCP_NODELAY, 1);
+    sockSys.setInt(fd, SOL_TCP, TCP_NODELAY, 1);
     const len = writeSockaddr(ADDR, daddr, dport);
     const r = sockSys.connect(fd, ADDR_PTR, len);
     // The connect's end is reported as EPOLLOUT (or an error).
