@@ -26,3 +26,20 @@ export function collectOutput(proc: Subprocess<"ignore" | "pipe" | "inherit", "p
   void collect(proc.stderr);
   return () => out;
 }
+
+/** A process running in a network namespace, with its output as it comes. */
+export interface NsProc {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  out: () => string;
+}
+
+/** Start `argv` in namespace `ns` (ip netns exec); it is added to `procs`, for the caller's cleanup. */
+export function spawnInNs(ns: string, argv: string[], procs: Subprocess[]): NsProc {
+  const proc = Bun.spawn(["ip", "netns", "exec", ns, ...argv], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  procs.push(proc);
+  return { proc, out: collectOutput(proc) };
+}

@@ -1,23 +1,14 @@
 /** DR through `uvs run --dataplane packet` in the DR lab: real servers answer the client directly. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { ab, curl, loggedClients, type Running, SKIP_E2E, startLab } from "./e2e-helpers.ts";
+import { expect, test } from "bun:test";
+import { ab, curl, e2eName, labForFile, loggedClients, SKIP_E2E } from "./e2e-helpers.ts";
 
 const PREFIX = "uvst-engdr";
-let env: Running | undefined;
-const why = (name: string) => (SKIP_E2E ? `${name} (skipped: ${SKIP_E2E})` : name);
-
-beforeAll(async () => {
-  if (!SKIP_E2E) env = await startLab("dr", PREFIX, ["eth0"]);
-}, 60_000);
-
-afterAll(async () => {
-  await env?.stop();
-}, 30_000);
+const env = labForFile("dr", PREFIX, ["eth0"]);
 
 test.skipIf(!!SKIP_E2E)(
-  why("DR: answers come from the VIP straight from the real servers; OutPkts stays 0; input-only states"),
+  e2eName("DR: answers come from the VIP straight from the real servers; OutPkts stays 0; input-only states"),
   () => {
-    const { lab, uvs } = env!;
+    const { lab, uvs } = env();
     const answers = [1, 2, 3, 4].map(() => curl(lab, `http://${lab.vip}/`));
     expect(answers.sort()).toEqual(["192.0.2.11", "192.0.2.11", "192.0.2.12", "192.0.2.12"]);
     for (const rs of lab.realServers) expect(loggedClients(rs.log)).toContain("203.0.113.2");
@@ -43,9 +34,9 @@ test.skipIf(!!SKIP_E2E)(
 );
 
 test.skipIf(!!SKIP_E2E)(
-  why("DR: ab -n 1000 -c 100 through the VIP completes without failures"),
+  e2eName("DR: ab -n 1000 -c 100 through the VIP completes without failures"),
   () => {
-    const r = ab(env!.lab, `http://${env!.lab.vip}/`, 1000, 100);
+    const r = ab(env().lab, `http://${env().lab.vip}/`, 1000, 100);
     expect(r.failed).toBe(0);
     expect(r.complete).toBe(1000);
   },

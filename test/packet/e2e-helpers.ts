@@ -2,6 +2,7 @@
  * End-to-end packet plane tests: a lab from src/lab with uvs running in its director namespace,
  * torn down whatever happens. Only documentation addresses inside the lab's own namespaces.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { type Lab, labDown, labUp } from "../../src/lab/build.ts";
@@ -60,6 +61,29 @@ export async function startLab(
     await Bun.sleep(100);
   }
   return r;
+}
+
+/** A test name that says why it is skipped where labs cannot be built. */
+export function e2eName(name: string): string {
+  return SKIP_E2E ? `${name} (skipped: ${SKIP_E2E})` : name;
+}
+
+/**
+ * One lab with uvs in its director for the whole file: built before the first test, torn down
+ * after the last (also when one fails). `env()` is the running lab inside a test.
+ */
+export function labForFile(kind: LabKind, prefix: string, interfaces: string[]): () => Running {
+  let env: Running | undefined;
+  beforeAll(async () => {
+    if (!SKIP_E2E) env = await startLab(kind, prefix, interfaces);
+  }, 60_000);
+  afterAll(async () => {
+    await env?.stop();
+  }, 30_000);
+  return () => {
+    if (!env) throw new Error(`the ${kind} lab ${prefix} did not start`);
+    return env;
+  };
 }
 
 /** `curl` from the client; the body (the real server's address) or "" on failure. */

@@ -4,25 +4,16 @@
  * entries still in FIN_WAIT at the director) all connect without waiting for a SYN retransmission.
  * Loads are bounded in time and count.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
 import { nsSysctl, run } from "../../src/lab/netns.ts";
 import { selfCommand } from "../../src/lab/self.ts";
-import { type Running, SKIP_E2E, startLab } from "./e2e-helpers.ts";
+import { e2eName, labForFile, type Running, SKIP_E2E } from "./e2e-helpers.ts";
 
 const PREFIX = "uvst-eng2l";
 const FLOOD_SECONDS = 3;
-let env: Running | undefined;
-const why = (name: string) => (SKIP_E2E ? `${name} (skipped: ${SKIP_E2E})` : name);
-
-beforeAll(async () => {
-  if (!SKIP_E2E) env = await startLab("dr", PREFIX, ["eth0"]);
-}, 60_000);
-
-afterAll(async () => {
-  await env?.stop();
-}, 30_000);
+const env = labForFile("dr", PREFIX, ["eth0"]);
 
 function udpInPkts(r: Running): number {
   const row = r
@@ -33,9 +24,9 @@ function udpInPkts(r: Running): number {
 }
 
 test.skipIf(!!SKIP_E2E)(
-  why("the control socket answers within 500 ms while the worker forwards a UDP flood"),
+  e2eName("the control socket answers within 500 ms while the worker forwards a UDP flood"),
   async () => {
-    const r = env!;
+    const r = env();
     const { lab } = r;
     for (const args of [
       ["-A", "-u", `${lab.vip}:9`, "-s", "rr"],
@@ -85,11 +76,11 @@ test.skipIf(!!SKIP_E2E)(
 );
 
 test.skipIf(!!SKIP_E2E)(
-  why(
+  e2eName(
     "short connections reusing client ports at once (entries in FIN_WAIT) all connect, none after a SYN timeout",
   ),
   () => {
-    const r = env!;
+    const r = env();
     const client = r.lab.ns("client");
     // No TIME_WAIT in the client and 128 ports (fewer run out while closing sockets hold some): each
     // port is reused several times, every new SYN finding the director's entry of the previous

@@ -3,27 +3,20 @@
  * (CONFIG_NET_IPIP), so the real servers cannot decapsulate: the frames are checked on the wire at
  * the real server (tcpdump), and the end-to-end request runs only where IPIP exists.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { run } from "../../src/lab/netns.ts";
-import { curl, type Running, SKIP_E2E, startLab } from "./e2e-helpers.ts";
+import { curl, e2eName, labForFile, SKIP_E2E } from "./e2e-helpers.ts";
 
 const PREFIX = "uvst-engtun";
-let env: Running | undefined;
-const why = (name: string) => (SKIP_E2E ? `${name} (skipped: ${SKIP_E2E})` : name);
-
-beforeAll(async () => {
-  if (!SKIP_E2E) env = await startLab("tun", PREFIX, ["eth0"]);
-}, 60_000);
-
-afterAll(async () => {
-  await env?.stop();
-}, 30_000);
+const env = labForFile("tun", PREFIX, ["eth0"]);
 
 test.skipIf(!!SKIP_E2E)(
-  why("TUN: the client's SYN reaches a real server inside IPIP from the director, inner packet unchanged"),
+  e2eName(
+    "TUN: the client's SYN reaches a real server inside IPIP from the director, inner packet unchanged",
+  ),
   async () => {
-    const { lab } = env!;
+    const { lab } = env();
     const dumps = ["rs1", "rs2"].map((role) =>
       lab.spawn(role as "rs1" | "rs2", [
         "timeout",
@@ -47,7 +40,7 @@ test.skipIf(!!SKIP_E2E)(
     expect(out).toMatch(/proto IPIP \(4\)/);
     expect(out).toMatch(/192\.0\.2\.2 > 192\.0\.2\.1[12]:/);
     expect(out).toMatch(/203\.0\.113\.2\.\d+ > 192\.0\.2\.100\.80: Flags \[S\]/);
-    const entries = env!
+    const entries = env()
       .uvs("ipvsadm", "-Lnc")
       .stdout.split("\n")
       .filter((l) => l.startsWith("TCP"));
@@ -66,7 +59,7 @@ const IPIP =
 test.skipIf(!!SKIP_E2E || !!IPIP)(
   `TUN end to end: the client gets its answer${IPIP ? ` (skipped: ${IPIP})` : ""}`,
   () => {
-    const { lab } = env!;
+    const { lab } = env();
     expect(["192.0.2.11", "192.0.2.12"]).toContain(curl(lab, `http://${lab.vip}/`));
   },
   30_000,

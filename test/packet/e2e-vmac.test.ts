@@ -13,11 +13,10 @@ import type { Lab } from "../../src/lab/build.ts";
 import { run } from "../../src/lab/netns.ts";
 import { selfCommand } from "../../src/lab/self.ts";
 import { eventually } from "../helpers/proc.ts";
-import { curl, type Running, SKIP_E2E, startLab } from "./e2e-helpers.ts";
+import { curl, e2eName, type Running, SKIP_E2E, startLab } from "./e2e-helpers.ts";
 
 const PREFIX = "uvst-vmac";
 const FLOOD_SECONDS = 1;
-const why = (name: string) => (SKIP_E2E ? `${name} (skipped: ${SKIP_E2E})` : name);
 let env: Running | undefined;
 
 afterAll(async () => {
@@ -94,7 +93,9 @@ function flood(lab: Lab): Flood {
 }
 
 test.skipIf(!!SKIP_E2E)(
-  why("virtual MAC: ARP, unicast filter, bridge learning; VIP frames never reach the director's IP input"),
+  e2eName(
+    "virtual MAC: ARP, unicast filter, bridge learning; VIP frames never reach the director's IP input",
+  ),
   async () => {
     env = await startLab("dr", PREFIX, ["eth0"]);
     const { lab } = env;
@@ -116,7 +117,9 @@ test.skipIf(!!SKIP_E2E)(
 );
 
 test.skipIf(!!SKIP_E2E)(
-  why("--vip-mac real: the VIP at eth0's own MAC, no unicast address added, VIP frames do reach IP input"),
+  e2eName(
+    "--vip-mac real: the VIP at eth0's own MAC, no unicast address added, VIP frames do reach IP input",
+  ),
   async () => {
     const { lab } = env!;
     const ownMac = linkJson(lab, "director", "eth0").address.toLowerCase();

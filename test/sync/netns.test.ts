@@ -15,7 +15,7 @@ import { runIpvsadm } from "../../src/cli/ipvsadm/run.ts";
 import { openDaemonBackend } from "../../src/control/backend.ts";
 import { connectControl } from "../../src/control/client.ts";
 import { MAIN } from "../helpers/daemon.ts";
-import { collectOutput, eventually } from "../helpers/proc.ts";
+import { eventually, type NsProc, spawnInNs } from "../helpers/proc.ts";
 
 const NS_M = "uvst-syncm";
 const NS_B = "uvst-syncb";
@@ -42,21 +42,10 @@ function sh(...cmd: string[]): void {
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr.toString()}`);
 }
 
-interface Proc {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  out: () => string;
-}
+type Proc = NsProc;
 
-function spawnIn(ns: string, args: string[]): Proc {
-  const proc = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const out = collectOutput(proc);
-  procs.push(proc);
-  return { proc, out };
-}
+/** Bun running `args` in namespace `ns`. */
+const spawnIn = (ns: string, args: string[]): Proc => spawnInNs(ns, [process.execPath, ...args], procs);
 
 const procs: Subprocess[] = [];
 let dir = "";

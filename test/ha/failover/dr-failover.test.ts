@@ -27,7 +27,7 @@ import type { Method } from "../../../src/control/protocol.ts";
 import { type Lab, labDown, labUp } from "../../../src/lab/build.ts";
 import { addNamespace, deleteNamespace, ip, labUnavailable, nsSysctl, run } from "../../../src/lab/netns.ts";
 import { MAIN } from "../../helpers/daemon.ts";
-import { collectOutput, eventually } from "../../helpers/proc.ts";
+import { eventually, type NsProc, spawnInNs } from "../../helpers/proc.ts";
 
 const PREFIX = `uvst-fo${process.pid % 100000}`;
 const NS_D2 = `${PREFIX}-director2`;
@@ -67,25 +67,13 @@ vrrp_instance VI_1 {
 ${vs(80)}${vs(8080)}`;
 }
 
-interface Proc {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  out: () => string;
-}
+type Proc = NsProc;
 
 const procs: Subprocess[] = [];
 let dir = "";
 let lab: Lab | null = null;
 
-function spawnIn(ns: string, argv: string[]): Proc {
-  const proc = Bun.spawn(["ip", "netns", "exec", ns, ...argv], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const out = collectOutput(proc);
-  procs.push(proc);
-  return { proc, out };
-}
+const spawnIn = (ns: string, argv: string[]): Proc => spawnInNs(ns, argv, procs);
 
 interface Director {
   ns: string;
