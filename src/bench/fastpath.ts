@@ -22,8 +22,9 @@ export const F_KEEPALIVE = 1;
 export const F_WANT_SERVER = 2;
 /** Doubles per out[] record; a record's kind is its first. */
 export const REC = 8;
+/** A whole answer; any other kind is a hand-over (K_HANDOFF in fastpath.c). */
 export const K_DONE = 1;
-export const K_HANDOFF = 2;
+/** A hand-over's recv result when the C loop did not read (the event is passed on as it is). */
 export const NO_RECV = -1e9;
 /** Bytes per slot of the answer cache (fastpath.c's CACHE_STRIDE). */
 const CACHE_STRIDE = 32 + 1024;
