@@ -15,6 +15,7 @@ export const TCP_NODELAY = 1;
 export const SHUT_WR = 1;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
+export const MSG_MORE = 0x8000;
 
 export const EINTR = 4;
 export const EAGAIN = 11;

@@ -212,6 +212,69 @@ describe("TCP proxy: connect timeout", () => {
   );
 });
 
+describe("TCP proxy: what the client sent before the upstream is up", () => {
+  // The proxy reads the client's first bytes at accept and sends them with the connect; when the
+  // connect has not finished (here: its SYN is dropped by a full accept queue and retried after
+  // about a second), the bytes wait for it and nothing is lost or reordered.
+  test.skipIf(!Bun.which("python3"))(
+    "bytes read at accept wait for a connect that finishes late, then go first",
+    async () => {
+      await using late = await lateListener(600);
+      await using lab = await Lab.start({ backends: [{ port: late.port }], connectTimeoutMs: 5000 });
+      using c = await Client.connect(lab.port);
+      c.sock.write("first bytes;");
+      const cport = c.sock.localPort;
+      await Bun.sleep(200);
+      expect(lab.state(cport)).toBe("SYN_RECV");
+      c.sock.write("then more");
+      await waitFor(() => c.text() === "first bytes;then more", 5000, "the echo through a late connect");
+      expect(lab.state(cport)).toBe("ESTABLISHED");
+      expect(lab.plane.stats().connectFailures).toEqual({});
+    },
+  );
+
+  test("a request and its FIN sent before the accept: the answer and the FIN come back", async () => {
+    using echo = echoBackend();
+    await using lab = await Lab.start({ backends: [{ port: echo.port }] });
+    using c = await Client.connect(lab.port);
+    c.sock.write("ping");
+    c.sock.shutdown();
+    await c.closedWithin(); // the echo answers FIN with FIN: both sides close
+    expect(c.text()).toBe("ping");
+    expect(c.closeError).toBeUndefined();
+  });
+});
+
+/**
+ * A listener whose accept queue is full (backlog 0, one connection queued) for `ms`, so that a
+ * connect's SYN is dropped; then it accepts everything and echoes (the SYN's retry gets through).
+ */
+async function lateListener(ms: number) {
+  const py = Bun.spawn(
+    [
+      "python3",
+      "-c",
+      "import socket,time,threading\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n" +
+        "f=socket.create_connection(s.getsockname())\nprint(s.getsockname()[1],flush=True)\n" +
+        `time.sleep(${ms / 1000})\n` +
+        "def echo(c):\n  while True:\n    d=c.recv(65536)\n    if not d: break\n    c.sendall(d)\n" +
+        "while True:\n  c,_=s.accept();threading.Thread(target=echo,args=(c,),daemon=True).start()",
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  const reader = py.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const port = Number(new TextDecoder().decode(value).trim());
+  return {
+    port,
+    async [Symbol.asyncDispose]() {
+      py.kill();
+      await py.exited;
+    },
+  };
+}
+
 async function stuckListener() {
   const py = Bun.spawn(
     [

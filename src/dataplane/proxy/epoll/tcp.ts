@@ -27,6 +27,7 @@ import {
   EPOLLOUT,
   EPOLLRDHUP,
   MSG_DONTWAIT,
+  MSG_MORE,
   MSG_NOSIGNAL,
   SHUT_WR,
   SO_ERROR,
@@ -177,7 +178,9 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
   const header = pp ? proxyHeader(pp, "tcp", peer, ep) : null;
   const flow = new EpollFlow(eng, ep, target.ref, target.dest, fd, header);
-  if (eng.loop.add(fd, WATCH, flow) < 0) {
+  // Before the socket joins the set: drained now, it raises no event until more comes.
+  const first = flow.readFirst();
+  if ((first < 0 && first !== -EAGAIN && first !== -EINTR) || eng.loop.add(fd, WATCH, flow) < 0) {
     flowEvent(ctx.director, target.ref, "reset");
     resetClose(fd);
     return;
@@ -186,6 +189,13 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   ctx.open.tcp++;
   ctx.flows.set(flow.ref.slot, flow);
   flow.connect(target.daddr, target.dport);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Close with SO_LINGER {1, 0}: the peer gets a reset, not a FIN. */
@@ -209,7 +219,15 @@ const C_HUP = 1 << 10; // the client's FIN (or an error) was signalled: read on 
 const U_HUP = 1 << 11;
 const C_OUT = 1 << 12; // the client socket is watched for EPOLLOUT
 const U_OUT = 1 << 13;
+const C_DRY = 1 << 14; // readFirst() emptied the client's queue: no recv until its next edge
+const C_FIN = 1 << 15; // the client's FIN is queued (EPOLLRDHUP without an error): a short read ends at it
+const U_FIN = 1 << 16;
 const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** `bit` when the event shows the peer's FIN and no error (a reset is EPOLLERR | EPOLLHUP). */
+function finSeen(ev: number, bit: number): number {
+  return (ev & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP ? bit : 0;
+}
 
 /**
  * A proxied connection: two descriptors, flag bits, and what is left of partial sends. Nothing
@@ -233,6 +251,26 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     this.toUp = header;
   }
 
+  /**
+   * Read what the client sent with its handshake (a request usually is there by the time it is
+   * accepted), so that it goes out with the connect: on loopback and fast links the connect is
+   * done by the time it returns, and the first send both carries the request and shows that the
+   * connection is up, without waiting for the connect's EPOLLOUT (as HAProxy does). Returns the
+   * recv result; the caller resets the client on an error.
+   */
+  readFirst(): number {
+    const n = sockSys.recv(this.cfd, RBUF_PTR, RBUF.length);
+    if (n > 0) {
+      account(this.eng.ctx.director, this.ref, "in", n);
+      const head = this.toUp;
+      const data = RBUF.slice(0, n);
+      this.toUp = head === null ? data : concat(head, data);
+    }
+    // Empty now (EAGAIN, or a short read): the next bytes raise an edge of their own.
+    if (n === -EAGAIN || (n > 0 && n < RBUF.length)) this.f |= C_DRY;
+    return n;
+  }
+
   connect(daddr: IpAddr, dport: number): void {
     // A real server that is one of our own listeners would make every connection spawn another.
     if (this.eng.ctx.listensOn(daddr, dport)) {
@@ -247,14 +285,35 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     sockSys.setInt(fd, SOL_TCP, TCP_NODELAY, 1);
     const len = writeSockaddr(ADDR, daddr, dport);
     const r = sockSys.connect(fd, ADDR_PTR, len);
-    // The connect's end is reported as EPOLLOUT (or an error).
-    if ((r < 0 && r !== -EINPROGRESS) || this.eng.loop.add(fd, WATCH_OUT, this) < 0) {
+    if (r < 0 && r !== -EINPROGRESS) {
       sockSys.close(fd);
-      this.connectFailed(errnoText(r < 0 ? -r : EINPROGRESS));
+      this.connectFailed(errnoText(-r));
+      return;
+    }
+    // Bytes to send: try at once. A send that takes bytes shows the connection is up; EAGAIN
+    // means it is still connecting, and its end is reported as EPOLLOUT (or an error).
+    const first = this.toUp;
+    const w = first === null ? -EAGAIN : sockSys.send(fd, ptr(first), first.length, SEND_FLAGS);
+    if (w < 0 && w !== -EAGAIN) {
+      sockSys.close(fd);
+      this.connectFailed(errnoText(-w));
+      return;
+    }
+    const up = w >= 0;
+    if (up) this.toUp = w === first!.length ? null : first!.subarray(w);
+    const watch = !up || this.toUp !== null ? WATCH_OUT : WATCH;
+    if (this.eng.loop.add(fd, watch, this) < 0) {
+      sockSys.close(fd);
+      this.connectFailed(errnoText(EINPROGRESS));
       return;
     }
     this.ufd = fd;
-    this.eng.connecting.add(this);
+    if (!up) {
+      this.eng.connecting.add(this);
+      return;
+    }
+    this.established(this.toUp !== null);
+    if (this.toUp === null) this.run(); // else the socket is full: EPOLLOUT resumes
   }
 
   timedOut(): void {
@@ -264,13 +323,13 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
   onEvent(fd: number, ev: number): void {
     if (fd === this.cfd) {
       if (ev & (EPOLLIN | HANGUP)) this.f |= C_READABLE;
-      if (ev & HANGUP) this.f |= C_HUP;
+      if (ev & HANGUP) this.f |= C_HUP | finSeen(ev, C_FIN);
     } else if (fd === this.ufd) {
       if (!(this.f & CONNECTED)) {
         if (!this.upstreamReady(ev)) return;
       }
       if (ev & (EPOLLIN | HANGUP)) this.f |= U_READABLE;
-      if (ev & HANGUP) this.f |= U_HUP;
+      if (ev & HANGUP) this.f |= U_HUP | finSeen(ev, U_FIN);
     }
     this.run();
   }
@@ -307,11 +366,16 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       this.connectFailed(errnoText(Math.abs(err)));
       return false;
     }
-    this.f |= CONNECTED | C_READABLE;
     if (this.toUp === null) this.eng.loop.modify(this.ufd, WATCH);
-    else this.f |= U_OUT; // the PROXY header waits: keep EPOLLOUT
-    flowEvent(this.eng.ctx.director, this.ref, "established");
+    this.established(this.toUp !== null);
     return true;
+  }
+
+  /** The upstream connection is up; `watchingOut`: its socket is watched for EPOLLOUT (bytes wait). */
+  private established(watchingOut: boolean): void {
+    const readable = this.f & C_DRY ? 0 : C_READABLE;
+    this.f = (this.f & ~C_DRY) | CONNECTED | readable | (watchingOut ? U_OUT : 0);
+    flowEvent(this.eng.ctx.director, this.ref, "established");
   }
 
   private connectFailed(reason: string): void {
@@ -362,11 +426,16 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
   private pump(src: number, dst: number, up: boolean): boolean {
     const readable = up ? C_READABLE : U_READABLE;
     const hup = up ? C_HUP : U_HUP;
+    const fin = up ? C_FIN : U_FIN;
     for (let i = 0; i < READS_PER_TURN; i++) {
       const n = sockSys.recv(src, RBUF_PTR, RBUF.length);
       if (n > 0) {
         account(this.eng.ctx.director, this.ref, up ? "in" : "out", n);
-        let w = sockSys.send(dst, RBUF_PTR, n, SEND_FLAGS);
+        // A short read after the peer's FIN was signalled reached it: these are the last bytes.
+        // MSG_MORE holds them for the FIN that forwardFins sends next, in one segment (as
+        // HAProxy does), and the recv that would return 0 is saved.
+        const last = n < RBUF.length && (this.f & fin) !== 0;
+        let w = sockSys.send(dst, RBUF_PTR, n, last ? SEND_FLAGS | MSG_MORE : SEND_FLAGS);
         if (w < 0) {
           if (w !== -EAGAIN) return this.reset();
           w = 0;
@@ -378,6 +447,10 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
           this.watchOut(up);
           return true;
         }
+        if (last) {
+          this.sawEof(up);
+          return true;
+        }
         // A short read emptied the receive queue: what arrives later raises a new edge. Saves
         // the recv that would answer EAGAIN, unless a FIN is known to wait behind the data.
         if (n < RBUF.length && !(this.f & hup)) {
@@ -387,8 +460,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
         continue;
       }
       if (n === 0) {
-        this.f = (this.f & ~readable) | (up ? C_EOF : U_EOF);
-        flowEvent(this.eng.ctx.director, this.ref, up ? "client-fin" : "server-fin");
+        this.sawEof(up);
         return true;
       }
       if (n === -EAGAIN) {
@@ -402,6 +474,12 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       this.eng.loop.defer(this);
     }
     return true;
+  }
+
+  /** The client's (up) or the upstream's FIN was read. */
+  private sawEof(up: boolean): void {
+    this.f = (this.f & ~(up ? C_READABLE : U_READABLE)) | (up ? C_EOF : U_EOF);
+    flowEvent(this.eng.ctx.director, this.ref, up ? "client-fin" : "server-fin");
   }
 
   /** Send the rest held for the upstream; false when the flow ended (a reset). */
