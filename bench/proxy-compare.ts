@@ -9,7 +9,8 @@
  * Needs Debian's nginx, libnginx-mod-stream, haproxy, wrk, apache2-utils, curl:
  * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
  * MEMORY=0 skips the memory part, MEMORY=only runs nothing else; ROUNDS=n runs each row n times
- * with the proxies' order rotated and prints medians). The memory part runs last, on
+ * with the proxies' order rotated and prints medians and each round's figures; ROWS=keep-alive,
+ * close,transfer picks rows). The memory part runs last, on
  * fresh daemons: RSS that a load run grew stays grown.
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
@@ -216,12 +217,14 @@ async function throughput(): Promise<void> {
   startUvs("uvs", PORT.uvs, "bun");
   startUvs("uvs-epoll", PORT.uvsEpoll, "epoll");
   for (const p of Object.values(PORT)) await waitPort(p);
-  const rows: [string, (p: number) => Promise<number>, string][] = [
-    ["keep-alive (wrk -c32)", keepAlive, "req/s"],
-    ["connection close (ab -c32)", connClose, "req/s"],
-    ["1 GiB transfer (curl)", bulk, "Gbit/s"],
+  const rows: [string, (p: number) => Promise<number>, string, string][] = [
+    ["keep-alive (wrk -c32)", keepAlive, "req/s", "keep-alive"],
+    ["connection close (ab -c32)", connClose, "req/s", "close"],
+    ["1 GiB transfer (curl)", bulk, "Gbit/s", "transfer"],
   ];
-  for (const [name, fn, unit] of rows) {
+  const picked = (process.env.ROWS ?? "keep-alive,close,transfer").split(",");
+  for (const [name, fn, unit, key] of rows) {
+    if (!picked.includes(key)) continue;
     const r: Record<string, number> = {};
     // Each round runs the proxies in a rotated order (position in the sequence moved results by
     // up to 20 % on this machine); each figure is the median over the rounds.
@@ -247,6 +250,10 @@ async function throughput(): Promise<void> {
       const perBun = runs.uvs.map((v, i) => v / runs.haproxy[i]);
       console.log(
         `${"".padEnd(28)} paired: uvs-epoll/haproxy ${median(per).toFixed(2)} (rounds ${per.map((x) => x.toFixed(2)).join(" ")})  uvs/haproxy ${median(perBun).toFixed(2)}`,
+      );
+      const each = (k: string) => runs[k].map(f).join(" ");
+      console.log(
+        `${"".padEnd(28)} each round: uvs-epoll ${each("uvsEpoll")}; haproxy ${each("haproxy")}; uvs ${each("uvs")}; nginx-stream ${each("stream")}`,
       );
     }
   }

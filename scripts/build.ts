@@ -11,6 +11,7 @@ import { relative, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { WORKER_FROM_SRC } from "../src/dataplane/packet/engine/plane.ts";
 import { WAKER_FROM_SRC } from "../src/dataplane/proxy/epoll/loop.ts";
+import { RELAY_FROM_SRC } from "../src/dataplane/proxy/epoll/relay.ts";
 
 const DEVTOOLS_STUB = "export default { initialize() {}, connectToDevTools() {} };\n";
 
@@ -42,8 +43,13 @@ export async function buildBinary(opts: BuildOptions = {}): Promise<string> {
     throw new Error(`build: the entry ${entry} must be under src/ (the packet worker is found relative to it)`);
   const result = await Bun.build({
     // Workers are entry points of their own (compiled binaries embed only listed files): the
-    // packet plane's worker and the epoll proxy engine's waker.
-    entrypoints: [entry, `${root}/src/${WORKER_FROM_SRC}`, `${root}/src/${WAKER_FROM_SRC}`],
+    // packet plane's worker, the epoll proxy engine's waker and its relay threads.
+    entrypoints: [
+      entry,
+      `${root}/src/${WORKER_FROM_SRC}`,
+      `${root}/src/${WAKER_FROM_SRC}`,
+      `${root}/src/${RELAY_FROM_SRC}`,
+    ],
     compile: { outfile },
     target: "bun",
     // Precompiled JSC bytecode: the binary starts without parsing its several MB of JavaScript

@@ -710,6 +710,9 @@ const tcpLib = dlopen("libc.so.6", {
   epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
   epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 });
 const t = tcpLib.symbols;
 /** An address from `ptr()` (a TypedArray's storage, held by the caller for the call). */
@@ -728,6 +731,11 @@ const optLenPtr = ptr(optLen);
 const cred = new Int32Array(new ArrayBuffer(12)); // struct ucred { pid, uid, gid }
 const credPtr = ptr(cred);
 const SO_PEERCRED = 17;
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+/** An eventfd's 8-byte counter, read and written through it. */
+const efdVal = new BigUint64Array(new ArrayBuffer(8));
+const efdValPtr = ptr(efdVal);
 
 /** Raw libc calls for non-blocking TCP sockets and one epoll set; results are counts or -errno. */
 export const sockSys = {
@@ -773,4 +781,13 @@ export const sockSys = {
     orErrno(t.epoll_ctl(epfd, op, fd, ev)),
   epollWait: (epfd: number, events: Pointer, max: number, timeoutMs: number): number =>
     orErrno(t.epoll_wait(epfd, events, max, timeoutMs)),
+  /** A non-blocking eventfd (a wake-up between threads that epoll can watch). */
+  eventfd: (): number => orErrno(t.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+  /** Add one to an eventfd's counter: its reader wakes. */
+  eventSignal: (fd: number): number => {
+    efdVal[0] = 1n;
+    return orErrno(Number(t.write(fd, efdValPtr, 8)));
+  },
+  /** Reset an eventfd's counter (after a wake-up); -EAGAIN when it was zero. */
+  eventClear: (fd: number): number => orErrno(Number(t.read(fd, efdValPtr, 8))),
 };

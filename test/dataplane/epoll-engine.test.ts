@@ -14,7 +14,7 @@ import { sockSys } from "../../src/sys/libc.ts";
 import { writeSockaddr } from "../../src/sys/sockaddr.ts";
 import { EPOLLIN } from "../../src/sys/stream-consts.ts";
 import { destConfig, ip, svcConfig } from "../helpers/director.ts";
-import { freePort, LO, waitFor } from "./helpers.ts";
+import { backend, Client, echoBackend, freePort, Lab, LO, waitFor } from "./helpers.ts";
 
 const linux = process.platform === "linux";
 const children: ReturnType<typeof Bun.spawn>[] = [];
@@ -48,30 +48,38 @@ describe("epoll engine: selection", () => {
 // The suites run on the default engine (epoll on Linux) with the rest of the tests; here they run
 // again on the other one, so both engines stay covered.
 const other = linux ? "bun" : "epoll";
-describe.skipIf(!linux)(
-  "proxy engines: the TCP proxy suites on the non-default engine (skipped: not Linux)",
-  () => {
-    test(`tcp-proxy, tcp-flow-control and plane tests pass with UVS_PROXY_ENGINE=${other}`, async () => {
-      const files = [
-        "tcp-proxy.test.ts",
-        "tcp-flow-control.test.ts",
-        "plane.test.ts",
-        "proxy-protocol.test.ts",
-      ];
-      const p = Bun.spawn([process.execPath, "test", ...files.map((f) => `${import.meta.dir}/${f}`)], {
-        env: { ...process.env, UVS_PROXY_ENGINE: other },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      children.push(p);
-      const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-      const text = out + err;
-      expect(await p.exited, text.slice(-3000)).toBe(0);
-      expect(text).toMatch(/\s0 fail/);
-      expect(Number(/(\d+) pass/.exec(text)?.[1] ?? 0)).toBeGreaterThan(30);
-    }, 60_000);
-  },
-);
+
+/** The TCP proxy suites in a child `bun test` with `env`: they must all pass. */
+async function proxySuitesPass(env: Record<string, string>): Promise<void> {
+  const files = ["tcp-proxy.test.ts", "tcp-flow-control.test.ts", "plane.test.ts", "proxy-protocol.test.ts"];
+  const p = Bun.spawn([process.execPath, "test", ...files.map((f) => `${import.meta.dir}/${f}`)], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  children.push(p);
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  const text = out + err;
+  expect(await p.exited, text.slice(-3000)).toBe(0);
+  expect(text).toMatch(/\s0 fail/);
+  expect(Number(/(\d+) pass/.exec(text)?.[1] ?? 0)).toBeGreaterThan(30);
+}
+
+describe.skipIf(!linux)("proxy engines: the TCP proxy suites again (skipped: not Linux)", () => {
+  test(`tcp-proxy, tcp-flow-control and plane tests pass with UVS_PROXY_ENGINE=${other}`, async () => {
+    await proxySuitesPass({ UVS_PROXY_ENGINE: other });
+  }, 60_000);
+
+  // Every flow moves to a relay thread as soon as it is connected: FINs, resets, half-closes,
+  // backpressure and expiry all go through the hand-back to the main thread.
+  test("they pass with every flow on relay threads (UVS_PROXY_THREADS=2 UVS_RELAY_AFTER=0)", async () => {
+    await proxySuitesPass({ UVS_PROXY_ENGINE: "epoll", UVS_PROXY_THREADS: "2", UVS_RELAY_AFTER: "0" });
+  }, 60_000);
+
+  test("they pass on one thread (UVS_PROXY_THREADS=0)", async () => {
+    await proxySuitesPass({ UVS_PROXY_ENGINE: "epoll", UVS_PROXY_THREADS: "0" });
+  }, 60_000);
+});
 
 /** A process holding `n` idle clients to `vport` (and a silent backend on `backendPort` unless 0). */
 async function idlePeers(backendPort: number, vport: number, n: number): Promise<void> {
@@ -168,4 +176,85 @@ describe.skipIf(!linux)("epoll engine: the loop (skipped: not Linux)", () => {
       loop.close();
     }
   });
+});
+
+describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () => {
+  /** One request/answer over an open client: write `msg`, wait for its echo. */
+  async function exchange(c: Client, msg: string, total: number): Promise<void> {
+    c.sock.write(msg);
+    await waitFor(() => c.received === total, 3000, `the echo of ${msg}`);
+  }
+
+  test("a kept-alive connection moves to a relay after its second request; counts stay exact; it comes back for its FIN", async () => {
+    using echo = echoBackend();
+    await using lab = await Lab.start({
+      backends: [{ port: echo.port }],
+      tcpEngine: "epoll",
+      relayThreads: 2,
+    });
+    using c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    await exchange(c, "one", 3);
+    expect(lab.plane.stats().relayedConnections).toBe(0);
+    await exchange(c, "two", 6);
+    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    let sent = 6;
+    for (let i = 0; i < 50; i++) await exchange(c, "x".repeat(100), (sent += 100));
+    const dest = () => lab.dest(echo.port).stats.read();
+    await waitFor(() => dest().outbytes === BigInt(sent), 1000, "the relay's counts");
+    expect(dest()).toMatchObject({ inbytes: BigInt(sent), outbytes: BigInt(sent), conns: 1n });
+    expect(lab.state(cport)).toBe("ESTABLISHED");
+    // The client's FIN: the flow comes back to the main thread, which forwards it.
+    c.sock.shutdown();
+    await c.closedWithin();
+    await waitFor(() => lab.state(cport) === "TIME_WAIT", 1000, "TIME_WAIT");
+    expect(lab.plane.stats()).toMatchObject({ relayedConnections: 0, openConnections: 0 });
+  });
+
+  test("the director's idle timeout recalls a relayed flow and closes it", async () => {
+    using echo = echoBackend();
+    await using lab = await Lab.start({
+      backends: [{ port: echo.port }],
+      tcpEngine: "epoll",
+      relayThreads: 1,
+    });
+    using c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    await exchange(c, "one", 3);
+    await exchange(c, "two", 6);
+    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    lab.advance(901_000);
+    await c.closedWithin();
+    expect(lab.state(cport)).toBeNull();
+    expect(lab.plane.stats()).toMatchObject({ expired: 1, relayedConnections: 0, openConnections: 0 });
+  });
+
+  test("a bulk stream on a relay comes back to the main thread and arrives intact", async () => {
+    // Echoes the two small requests; counts the bulk (an echo of 8 MiB would need a backend that
+    // honours write()'s return value both ways).
+    using sink = backend("sink", { data: (s, d) => void (d.length <= 3 && s.write(d)) });
+    await using lab = await Lab.start({
+      backends: [{ port: sink.port }],
+      tcpEngine: "epoll",
+      relayThreads: 1,
+    });
+    const big = Buffer.alloc(8 << 20, "z");
+    let off = 0;
+    const more = (c: Client) => {
+      while (off < big.length) {
+        const n = c.sock.write(big.subarray(off));
+        off += n;
+        if (n === 0) return; // resume on drain
+      }
+    };
+    using c = await Client.connect(lab.port, undefined, more);
+    await exchange(c, "one", 3);
+    await exchange(c, "two", 6);
+    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    more(c);
+    const got = () => sink.conns[0].data.rx.reduce((n, b) => n + b.length, 0);
+    await waitFor(() => got() === 6 + big.length, 8000, "8 MiB at the backend");
+    expect(Buffer.concat(sink.conns[0].data.rx).subarray(6).equals(big)).toBe(true);
+    expect(lab.plane.stats().relayedConnections).toBe(0);
+  }, 15_000);
 });

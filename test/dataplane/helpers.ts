@@ -155,6 +155,20 @@ export class Client implements Disposable {
     return c;
   }
 
+  /**
+   * Connect to a proxy that resets the client at once (no destination, a refused connect): the
+   * reset may come before Bun reports the connection up, which Bun reports as a failed connect.
+   * Null then; else the client, which the caller waits to see closed.
+   */
+  static async connectToReset(port: number): Promise<Client | null> {
+    try {
+      return await Client.connect(port);
+    } catch (e) {
+      if (/Failed to connect|ECONNRESET/.test(String(e))) return null;
+      throw e;
+    }
+  }
+
   text(): string {
     return Buffer.concat(this.rx).toString();
   }
@@ -185,6 +199,9 @@ export interface LabOptions {
   connectTimeoutMs?: number;
   /** Service flags (SVC_F_*), e.g. one-packet scheduling. */
   flags?: number;
+  /** The plane's TCP engine and relay threads (default: the environment's). */
+  tcpEngine?: "bun" | "epoll";
+  relayThreads?: number;
 }
 
 /** A director with one service on 127.0.0.1:<free port> and a proxy plane listening on it. */
@@ -205,6 +222,8 @@ export class Lab implements AsyncDisposable {
     this.plane = new ProxyPlane(this.director, {
       log: (e) => this.events.push(e),
       connectTimeoutMs: opts.connectTimeoutMs,
+      tcpEngine: opts.tcpEngine,
+      relayThreads: opts.relayThreads,
     });
   }
 
@@ -269,6 +288,12 @@ export class Lab implements AsyncDisposable {
     const proto = this.protocol === "udp" ? 17 : 6;
     const slot = t.lookup(proto, ip(LO), cport, ip(LO), this.port);
     return slot < 0 ? null : proto === 6 ? TCP_STATE_NAMES[t.state(slot)] : "UDP";
+  }
+
+  /** The state of every TCP entry (when the client's port is not known). */
+  states(): string[] {
+    const t = this.director.conns;
+    return [...t.slots()].map((s) => TCP_STATE_NAMES[t.state(s)]);
   }
 
   /** Move the director's clock forward by `ms`. */

@@ -46,6 +46,8 @@ export interface ProxyContext {
   readonly director: Director;
   readonly log: (event: ProxyLogEvent) => void;
   readonly connectTimeoutMs: number;
+  /** Relay threads the epoll engine may start (0: none). */
+  readonly relayThreads: number;
   readonly counters: ProxyCounters;
   /** Upstream connect failures per real server ("addr:port"). */
   readonly connectFailures: Map<string, number>;

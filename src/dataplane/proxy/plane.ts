@@ -39,6 +39,26 @@ export interface ProxyPlaneOptions {
    * "epoll" on Linux (≤ 1.4 KiB per idle connection, throughput at parity) and "bun" elsewhere
    */
   tcpEngine?: ProxyTcpEngine;
+  /**
+   * Relay threads of the epoll engine: busy kept-alive flows move their bytes there, on other
+   * cores (docs/proxy-engine.md). 0: everything on the main thread. @default UVS_PROXY_THREADS
+   * from the environment, else the number of CPUs when there are two or more, else 0
+   */
+  relayThreads?: number;
+}
+
+/** --proxy-threads / UVS_PROXY_THREADS: a count from 0 to 64, or the default (CPUs when ≥ 2). */
+export function relayThreadCount(text: string | undefined): number {
+  if (text === undefined || text === "") {
+    const cpus = navigator.hardwareConcurrency ?? 1;
+    return cpus >= 2 ? Math.min(cpus, 64) : 0;
+  }
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 64)
+    throw new Error(
+      `proxy threads ${JSON.stringify(text)}: expected a count from 0 to 64 (--proxy-threads, UVS_PROXY_THREADS)`,
+    );
+  return n;
 }
 
 export type ProxyTcpEngine = "bun" | "epoll";
@@ -60,6 +80,8 @@ export interface ProxyStats {
   listenerFailures: { endpoint: string; error: string }[];
   listenerErrors: number;
   openConnections: number;
+  /** Of those, connections whose bytes a relay thread moves now (epoll engine). */
+  relayedConnections: number;
   udpFlows: number;
   /** Bytes held in backpressure queues right now, over all flows. */
   bufferedBytes: number;
@@ -108,6 +130,7 @@ export class ProxyPlane {
       director,
       log: opts.log,
       connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      relayThreads: opts.relayThreads ?? relayThreadCount(process.env.UVS_PROXY_THREADS),
       counters: { accepted: 0, noDestination: 0, expired: 0, listenerErrors: 0, udpDropped: 0, udpErrors: 0 },
       connectFailures: new Map(),
       flows: new Map(),
@@ -197,6 +220,7 @@ export class ProxyPlane {
       listenerFailures: [...this.failing].map(([endpoint, error]) => ({ endpoint, error })),
       listenerErrors: c.listenerErrors,
       openConnections: this.ctx.open.tcp,
+      relayedConnections: this.epoll?.relays?.size ?? 0,
       udpFlows: this.ctx.open.udp,
       bufferedBytes: [...this.ctx.flows.values()].reduce((n, f) => n + f.buffered(), 0),
       accepted: c.accepted,

@@ -7,15 +7,26 @@ import type { ProxyContext } from "../context.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
 import { Deadlines } from "./deadlines.ts";
 import { EpollLoop } from "./loop.ts";
+import { type RelayPool, startRelays } from "./relay.ts";
 import { EpollListener, type EpollTcp } from "./tcp.ts";
 
 export class EpollEngine implements EpollTcp {
   readonly loop: EpollLoop;
   readonly connecting: Deadlines;
+  readonly relays: RelayPool | null = null;
 
   constructor(readonly ctx: ProxyContext) {
     this.loop = new EpollLoop((message) => ctx.log({ type: "warning", message }));
     this.connecting = new Deadlines(ctx.connectTimeoutMs);
+    if (ctx.relayThreads > 0) {
+      const pool = startRelays(this.loop, ctx.relayThreads);
+      if (typeof pool === "string")
+        ctx.log({
+          type: "warning",
+          message: `the proxy's relay threads could not start (${pool}): one thread`,
+        });
+      else this.relays = pool;
+    }
   }
 
   listen(ep: TcpEndpoint): EpollListener {
@@ -23,6 +34,7 @@ export class EpollEngine implements EpollTcp {
   }
 
   close(): void {
+    this.relays?.close();
     this.connecting.close();
     this.loop.close();
   }

@@ -45,6 +45,8 @@ import { proxyHeader } from "../proxy-protocol.ts";
 import type { TcpEndpoint } from "../tcp-proxy.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
 import type { EpollLoop, FdHandler } from "./loop.ts";
+import type { Movable, RelayPool } from "./relay.ts";
+import { BACK_EOF, BACK_RESET, BACK_REST, UP } from "./relay-protocol.ts";
 
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
 /**
@@ -64,6 +66,12 @@ const WATCH_OUT = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 const ACCEPTS_PER_EVENT = 64;
 /** Reads per side per event before other flows get a turn. */
 const READS_PER_TURN = 8;
+/**
+ * Requests (reads from the client) after which an idle, connected flow moves to a relay thread:
+ * a kept-alive connection, not a one-request one (those would pay the hand-over and gain nothing).
+ * UVS_RELAY_AFTER=0..3 changes it (tests move every flow at once).
+ */
+const RELAY_AFTER = Math.min(3, Number(process.env.UVS_RELAY_AFTER ?? 2) || 0);
 
 /** One buffer for every recv: its bytes are sent on at once, only a partial send's rest is kept. */
 // Arrays whose address goes to the kernel are made over an explicit ArrayBuffer: JSC moves a small
@@ -81,6 +89,8 @@ export interface EpollTcp {
   readonly ctx: ProxyContext;
   readonly loop: EpollLoop;
   readonly connecting: Deadlines;
+  /** Relay threads for busy kept-alive flows, or null: all flows run here. */
+  readonly relays: RelayPool | null;
 }
 
 /** A listening socket; `stop` closes it (connections run on), as Bun's listener.stop(false). */
@@ -222,6 +232,25 @@ const U_OUT = 1 << 13;
 const C_DRY = 1 << 14; // readFirst() emptied the client's queue: no recv until its next edge
 const C_FIN = 1 << 15; // the client's FIN is queued (EPOLLRDHUP without an error): a short read ends at it
 const U_FIN = 1 << 16;
+const MOVED = 1 << 17; // on a relay thread: its sockets are out of this loop's set
+const NO_RELAY = 1 << 18; // came back from a relay (or none could take it): it stays here
+const PENDING_EXPIRE = 1 << 19; // the director expired it while on a relay: expire when it is back
+const EXCH_ONE = 1 << 20; // two bits: client reads so far, up to 3
+const EXCH_MASK = 3 << 20;
+/** Flags that keep a flow here: anything but the idle steady state. */
+const BUSY =
+  FINISHED |
+  MOVED |
+  NO_RELAY |
+  DEFERRED |
+  C_READABLE |
+  U_READABLE |
+  C_EOF |
+  U_EOF |
+  C_HUP |
+  U_HUP |
+  C_OUT |
+  U_OUT;
 const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 /** `bit` when the event shows the peer's FIN and no error (a reset is EPOLLERR | EPOLLHUP). */
@@ -233,9 +262,11 @@ function finSeen(ev: number, bit: number): number {
  * A proxied connection: two descriptors, flag bits, and what is left of partial sends. Nothing
  * else is kept per flow (the client's address is in the director's entry): small while idle.
  */
-export class EpollFlow implements LiveFlow, FdHandler, Expiring {
+export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
   private ufd = -1;
   private f = 0;
+  /** The relay's id for this flow while MOVED. */
+  private relayId = 0;
   /** Rest of a partial send to the upstream / to the client (the PROXY header before connect). */
   private toUp: Uint8Array | null;
   private toClient: Uint8Array | null = null;
@@ -262,6 +293,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
     const n = sockSys.recv(this.cfd, RBUF_PTR, RBUF.length);
     if (n > 0) {
       account(this.eng.ctx.director, this.ref, "in", n);
+      this.f += EXCH_ONE;
       const head = this.toUp;
       const data = RBUF.slice(0, n);
       this.toUp = head === null ? data : concat(head, data);
@@ -346,6 +378,12 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
   /** The director expired the entry (idle timeout): close both sides now. */
   expire(): void {
     if (this.f & FINISHED) return;
+    if (this.f & MOVED) {
+      // The relay uses the sockets: ask for the flow back, then expire it.
+      this.f |= PENDING_EXPIRE;
+      this.eng.relays?.recall(this.relayId);
+      return;
+    }
     this.eng.ctx.counters.expired++;
     this.f |= ABORTED;
     this.close();
@@ -354,8 +392,79 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
   /** Close both sides at once (drain deadline, plane close): a reset for both peers. */
   close(): void {
     if (this.f & FINISHED) return;
+    if (this.f & MOVED) {
+      // Drain deadline or plane close: stop the relays, after which the sockets are only ours.
+      this.eng.relays?.close();
+      this.f &= ~MOVED;
+    }
     this.abort();
     this.finish(true);
+  }
+
+  /** Bytes and reads a relay thread moved for this flow. */
+  accounted(inBytes: number, inReads: number, outBytes: number, outReads: number): void {
+    const d = this.eng.ctx.director;
+    if (inReads > 0) account(d, this.ref, "in", inBytes, inReads);
+    if (outReads > 0) account(d, this.ref, "out", outBytes, outReads);
+  }
+
+  /**
+   * Back from a relay thread. The sockets rejoin this loop's set, which reports what is pending
+   * on them (bytes, a FIN, a hangup) as events; what the relay consumed is applied here: a FIN it
+   * read, a reset, the rest of a partial send.
+   */
+  returned(why: number, side: number, _bits: number, rest: Uint8Array | null): void {
+    if (!(this.f & MOVED) || this.f & FINISHED) return;
+    // It stays here from now on: it came back for a FIN, a reset, a full socket, a bulk stream or
+    // its end, none of which a relay handles (and moving it again would only bounce it).
+    this.f = (this.f & ~MOVED) | NO_RELAY;
+    this.relayId = 0;
+    const up = side === UP;
+    if (why === BACK_REST && rest !== null) {
+      if (up) this.toUp = rest;
+      else this.toClient = rest;
+    }
+    const outC = this.toClient !== null;
+    const outU = this.toUp !== null;
+    const { loop } = this.eng;
+    if (
+      loop.add(this.cfd, outC ? WATCH_OUT : WATCH, this) < 0 ||
+      loop.add(this.ufd, outU ? WATCH_OUT : WATCH, this) < 0
+    ) {
+      this.reset();
+      return;
+    }
+    this.f |= (outC ? C_OUT : 0) | (outU ? U_OUT : 0);
+    if (why === BACK_RESET) {
+      this.reset();
+      return;
+    }
+    if (why === BACK_EOF) this.sawEof(up);
+    if (this.f & PENDING_EXPIRE) {
+      this.f &= ~PENDING_EXPIRE;
+      this.expire();
+      return;
+    }
+    this.run();
+  }
+
+  /** An idle kept-alive flow goes to a relay thread (its sockets leave this loop's set). */
+  private maybeMove(): void {
+    const relays = this.eng.relays;
+    if (relays === null || this.f & BUSY || (this.f & EXCH_MASK) < RELAY_AFTER * EXCH_ONE) return;
+    if (this.toUp !== null || this.toClient !== null) return;
+    const { loop } = this.eng;
+    loop.remove(this.cfd);
+    loop.remove(this.ufd);
+    const id = relays.handoff(this, this.cfd, this.ufd);
+    if (id > 0) {
+      this.relayId = id;
+      this.f |= MOVED;
+      return;
+    }
+    // No relay can take it now: it stays (its sockets report what is pending when re-added).
+    this.f |= NO_RELAY;
+    if (loop.add(this.cfd, WATCH, this) < 0 || loop.add(this.ufd, WATCH, this) < 0) this.reset();
   }
 
   /** The connect finished (EPOLLOUT) or failed (EPOLLERR, HUP: SO_ERROR says why): false when it failed. */
@@ -417,6 +526,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       if (!this.pump(this.ufd, this.cfd, false)) return;
     }
     this.forwardFins();
+    this.maybeMove();
   }
 
   /**
@@ -431,6 +541,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring {
       const n = sockSys.recv(src, RBUF_PTR, RBUF.length);
       if (n > 0) {
         account(this.eng.ctx.director, this.ref, up ? "in" : "out", n);
+        if (up && (this.f & EXCH_MASK) !== EXCH_MASK) this.f += EXCH_ONE;
         // A short read after the peer's FIN was signalled reached it: these are the last bytes.
         // MSG_MORE holds them for the FIN that forwardFins sends next, in one segment (as
         // HAProxy does), and the recv that would return 0 is saved.
