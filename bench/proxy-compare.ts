@@ -10,7 +10,8 @@
  * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
  * MEMORY=0 skips the memory part, MEMORY=only runs nothing else; ROUNDS=n runs each row n times
  * with the proxies' order rotated and prints medians and each round's figures; ROWS=keep-alive,
- * close,transfer picks rows). The memory part runs last, on
+ * close,transfer picks rows; ONE_THREAD=1 adds the epoll engine without relay threads,
+ * `--proxy-threads 0`, as "uvs-epoll-1t"). The memory part runs last, on
  * fresh daemons: RSS that a load run grew stays grown.
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
@@ -30,7 +31,8 @@ const MEMORY = process.env.MEMORY ?? "1";
 /** Rounds per row, the proxies' order rotated each round; medians are printed. */
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 1));
 const procs: Subprocess[] = [];
-const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104 };
+const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104, uvsEpoll1t: 28107 };
+const ONE_THREAD = process.env.ONE_THREAD === "1";
 /** Fresh daemons for the memory part (RSS grown by a load run stays grown). */
 const MEMORY_PORT = { uvs: 28105, uvsEpoll: 28106 };
 
@@ -206,17 +208,18 @@ async function main(): Promise<void> {
 }
 
 /** A uvs daemon proxying `port` to the backend with the given TCP engine. */
-function startUvs(name: string, port: number, engine: "bun" | "epoll"): Subprocess {
+function startUvs(name: string, port: number, engine: "bun" | "epoll", extra: string[] = []): Subprocess {
   writeFileSync(join(DIR, `${name}.conf`), uvsRules(port));
   const args = ["run", "--rules", join(DIR, `${name}.conf`), "--control", join(DIR, `${name}.sock`)];
-  return start([process.execPath, MAIN, ...args, "--proxy-engine", engine], name);
+  return start([process.execPath, MAIN, ...args, "--proxy-engine", engine, ...extra], name);
 }
 
 async function throughput(): Promise<void> {
   start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
   startUvs("uvs", PORT.uvs, "bun");
   startUvs("uvs-epoll", PORT.uvsEpoll, "epoll");
-  for (const p of Object.values(PORT)) await waitPort(p);
+  if (ONE_THREAD) startUvs("uvs-epoll-1t", PORT.uvsEpoll1t, "epoll", ["--proxy-threads", "0"]);
+  for (const [k, p] of Object.entries(PORT)) if (ONE_THREAD || k !== "uvsEpoll1t") await waitPort(p);
   const rows: [string, (p: number) => Promise<number>, string, string][] = [
     ["keep-alive (wrk -c32)", keepAlive, "req/s", "keep-alive"],
     ["connection close (ab -c32)", connClose, "req/s", "close"],
@@ -229,9 +232,11 @@ async function throughput(): Promise<void> {
     // Each round runs the proxies in a rotated order (position in the sequence moved results by
     // up to 20 % on this machine); each figure is the median over the rounds.
     const runs: Record<string, number[]> = {};
-    const proxies = ["uvs", "uvsEpoll", "haproxy", "stream"] as const;
+    const proxies: (keyof typeof PORT)[] = ["uvs", "uvsEpoll", "haproxy", "stream"];
+    if (ONE_THREAD) proxies.push("uvsEpoll1t");
     for (let round = 0; round < ROUNDS; round++) {
-      const order = ["backend", ...proxies.slice(round % 4), ...proxies.slice(0, round % 4)] as const;
+      const k0 = round % proxies.length;
+      const order = ["backend", ...proxies.slice(k0), ...proxies.slice(0, k0)] as const;
       for (const k of order) {
         const v = await fn(PORT[k]);
         runs[k] = [...(runs[k] ?? []), v];
@@ -255,6 +260,12 @@ async function throughput(): Promise<void> {
       console.log(
         `${"".padEnd(28)} each round: uvs-epoll ${each("uvsEpoll")}; haproxy ${each("haproxy")}; uvs ${each("uvs")}; nginx-stream ${each("stream")}`,
       );
+      if (ONE_THREAD) {
+        const one = runs.uvsEpoll1t.map((v, i) => v / runs.haproxy[i]);
+        console.log(
+          `${"".padEnd(28)} uvs-epoll-1t (no relay threads): ${each("uvsEpoll1t")}; paired ÷ haproxy ${median(one).toFixed(2)}`,
+        );
+      }
     }
   }
 }

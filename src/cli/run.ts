@@ -8,7 +8,7 @@ export const DEFAULT_RULES = "/etc/uvs/uvs.conf";
 
 export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--metrics ADDR:PORT] [--drain SECONDS]
                [--dataplane proxy | --dataplane packet --interface IF [--interface IF2] [--auto-sysctl]
-                                    [--vip-mac virtual|real]] [--proxy-engine bun|epoll]
+                                    [--vip-mac virtual|real]] [--proxy-engine bun|epoll] [--proxy-threads N]
   --rules FILE         rules file, keepalived.conf syntax or ipvsadm save format (default ${DEFAULT_RULES})
   --control SOCKET     control socket (default ${DEFAULT_CONTROL_SOCKET}; also UVS_CONTROL)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics
@@ -28,6 +28,9 @@ export const RUN_USAGE = `usage: uvs run [--rules FILE] [--control SOCKET] [--me
                        Linux; also UVS_PROXY_ENGINE; docs/proxy-engine.md); falls back to Bun's
                        sockets, with a log line, where it cannot run
   --proxy-engine bun   the proxy plane's TCP on Bun's sockets (the default elsewhere)
+  --proxy-threads N    relay threads of the epoll engine: kept-alive connections move their bytes
+                       there, on other cores (default: the CPU count when 2 or more, else 0; also
+                       UVS_PROXY_THREADS; 0 = everything on the main thread)
   --no-watch           do not watch the rules file; reload only on SIGHUP or \`uvs reload\`
 `;
 
@@ -44,6 +47,8 @@ export interface RunOptions {
   vipMac?: "virtual" | "real";
   /** Proxy plane: its TCP engine; undefined = UVS_PROXY_ENGINE or bun. */
   proxyEngine?: "bun" | "epoll";
+  /** Proxy plane, epoll engine: relay threads; undefined = UVS_PROXY_THREADS or the CPU count. */
+  proxyThreads?: number;
 }
 
 export function parseRunArgs(args: string[], control: string | undefined): RunOptions | string {
@@ -104,6 +109,11 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
           return `uvs run: --proxy-engine ${JSON.stringify(v)}: expected bun or epoll\n`;
         o.proxyEngine = v;
         break;
+      case "--proxy-threads":
+        if (!/^\d+$/.test(v) || Number(v) > 64)
+          return `uvs run: --proxy-threads ${JSON.stringify(v)}: expected a count from 0 to 64\n`;
+        o.proxyThreads = Number(v);
+        break;
       case "--interface":
         if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(v))
           return `uvs run: --interface: not an interface name: ${JSON.stringify(v)}\n`;
@@ -117,8 +127,8 @@ export function parseRunArgs(args: string[], control: string | undefined): RunOp
     return `uvs run: --dataplane packet needs at least one --interface IF (the link the VIPs live on)\n`;
   if (o.dataplane === "proxy" && (o.interfaces.length || o.autoSysctl || o.vipMac))
     return `uvs run: --interface, --auto-sysctl and --vip-mac belong to --dataplane packet\n`;
-  if (o.dataplane === "packet" && o.proxyEngine)
-    return `uvs run: --proxy-engine belongs to --dataplane proxy\n`;
+  if (o.dataplane === "packet" && (o.proxyEngine || o.proxyThreads !== undefined))
+    return `uvs run: --proxy-engine and --proxy-threads belong to --dataplane proxy\n`;
   return o;
 }
 

@@ -58,6 +58,8 @@ export interface DaemonOptions {
   vipMac?: "virtual" | "real";
   /** Proxy plane: its TCP engine (`--proxy-engine`); default UVS_PROXY_ENGINE, else bun. */
   proxyEngine?: "bun" | "epoll";
+  /** Proxy plane, epoll engine: relay threads (`--proxy-threads`); default UVS_PROXY_THREADS, else the CPUs. */
+  proxyThreads?: number;
 }
 
 /** What a rules file that does not exist yet stands for: an empty table, keepalived syntax. */
@@ -147,6 +149,7 @@ export class Daemon {
         : new ProxyPlane(d.director, {
             log: (e) => d.planeEvent(e),
             ...(opts.proxyEngine ? { tcpEngine: opts.proxyEngine } : {}),
+            ...(opts.proxyThreads !== undefined ? { relayThreads: opts.proxyThreads } : {}),
           });
     // On the packet plane the worker runs the sync daemons on its own director (docs/sync.md).
     d.sync = new SyncDaemons(d.director, { log: (level, msg, fields) => d.log(level, msg, fields) });

@@ -6,8 +6,9 @@
 import { ptr } from "bun:ffi";
 import { heapStats } from "bun:jsc";
 import { afterAll, describe, expect, test } from "bun:test";
+import { parseRunArgs } from "../../src/cli/run.ts";
 import { EpollLoop } from "../../src/dataplane/proxy/epoll/loop.ts";
-import { ProxyPlane, proxyTcpEngine } from "../../src/dataplane/proxy/plane.ts";
+import { ProxyPlane, proxyTcpEngine, relayThreadCount } from "../../src/dataplane/proxy/plane.ts";
 import { Director } from "../../src/director/director.ts";
 import { type ServiceId, serviceKey } from "../../src/model/service.ts";
 import { sockSys } from "../../src/sys/libc.ts";
@@ -29,6 +30,20 @@ describe("epoll engine: selection", () => {
     expect(proxyTcpEngine("bun")).toBe("bun");
     expect(proxyTcpEngine("epoll")).toBe("epoll");
     expect(() => proxyTcpEngine("uring")).toThrow(/proxy engine "uring": expected bun or epoll/);
+  });
+
+  test("--proxy-threads / UVS_PROXY_THREADS: a count from 0 to 64, default the CPUs when 2 or more", () => {
+    const cpus = navigator.hardwareConcurrency ?? 1;
+    expect(relayThreadCount(undefined)).toBe(cpus >= 2 ? Math.min(cpus, 64) : 0);
+    expect([relayThreadCount("0"), relayThreadCount("3")]).toEqual([0, 3]);
+    for (const bad of ["-1", "two", "65", "1.5"])
+      expect(() => relayThreadCount(bad)).toThrow(/expected a count from 0 to 64/);
+    const ok = parseRunArgs(["--proxy-threads", "2"], undefined);
+    expect(typeof ok === "object" && ok.proxyThreads).toBe(2);
+    expect(parseRunArgs(["--proxy-threads=x"], undefined)).toContain("expected a count from 0 to 64");
+    expect(
+      parseRunArgs(["--dataplane", "packet", "--interface", "eth0", "--proxy-threads", "1"], undefined),
+    ).toContain("belong to --dataplane proxy");
   });
 
   test.skipIf(!linux)("the option and the environment choose the engine (skipped: not Linux)", async () => {
@@ -185,7 +200,7 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     await waitFor(() => c.received === total, 3000, `the echo of ${msg}`);
   }
 
-  test("a kept-alive connection moves to a relay after its second request; counts stay exact; it comes back for its FIN", async () => {
+  test("a kept-alive connection moves to a relay after its second request; counts stay exact; the relay forwards the FINs and closes", async () => {
     using echo = echoBackend();
     await using lab = await Lab.start({
       backends: [{ port: echo.port }],
@@ -204,10 +219,30 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     await waitFor(() => dest().outbytes === BigInt(sent), 1000, "the relay's counts");
     expect(dest()).toMatchObject({ inbytes: BigInt(sent), outbytes: BigInt(sent), conns: 1n });
     expect(lab.state(cport)).toBe("ESTABLISHED");
-    // The client's FIN: the flow comes back to the main thread, which forwards it.
+    // The client's FIN goes to the echo, whose FIN comes back: the relay closes both sockets.
     c.sock.shutdown();
     await c.closedWithin();
     await waitFor(() => lab.state(cport) === "TIME_WAIT", 1000, "TIME_WAIT");
+    expect(lab.plane.stats()).toMatchObject({ relayedConnections: 0, openConnections: 0 });
+    expect(c.closeError).toBeUndefined();
+  });
+
+  test("a reset on a relayed flow resets the other side and the entry goes to CLOSE", async () => {
+    using echo = echoBackend();
+    await using lab = await Lab.start({
+      backends: [{ port: echo.port }],
+      tcpEngine: "epoll",
+      relayThreads: 1,
+    });
+    using c = await Client.connect(lab.port);
+    const cport = c.sock.localPort;
+    await exchange(c, "one", 3);
+    expect(lab.plane.stats().relayedConnections).toBe(0);
+    await exchange(c, "two", 6);
+    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    echo.conns[0].terminate(); // the backend resets
+    await c.closedWithin();
+    await waitFor(() => lab.state(cport) === "CLOSE", 1000, "CLOSE");
     expect(lab.plane.stats()).toMatchObject({ relayedConnections: 0, openConnections: 0 });
   });
 
@@ -221,6 +256,7 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     using c = await Client.connect(lab.port);
     const cport = c.sock.localPort;
     await exchange(c, "one", 3);
+    expect(lab.plane.stats().relayedConnections).toBe(0);
     await exchange(c, "two", 6);
     await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
     lab.advance(901_000);

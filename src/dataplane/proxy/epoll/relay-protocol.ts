@@ -10,16 +10,24 @@ export const CMD_RECALL = 2;
 
 /** relay → main: bytes and reads [id, in bytes, in reads, out bytes, out reads] since the last. */
 export const EV_ACCT = 1;
-/** relay → main: flow [id, why, side, epoll bits] is the main thread's again; bytes: a send's rest. */
+/** relay → main: flow [id, why, side, epoll bits, ends] is the main thread's again; bytes: a send's rest. */
 export const EV_BACK = 2;
+/** relay → main: flow [id, what] reached a director event (END_*); after CLOSED or RESET it is gone. */
+export const EV_END = 3;
+
+// What EV_END reports. The relay closed the sockets after CLOSED and RESET.
+export const END_CLIENT_FIN = 1;
+export const END_SERVER_FIN = 2;
+export const END_CLOSED = 3;
+export const END_RESET = 4;
+
+// The ends word of EV_BACK: what the relay already did with the FINs.
+export const ENDS_C_EOF = 1; // the client's FIN was read
+export const ENDS_U_EOF = 2;
+export const ENDS_FIN_TO_U = 4; // shutdown(SHUT_WR) on the upstream socket
+export const ENDS_FIN_TO_C = 8;
 
 // Why a flow comes back. `side` is the direction: UP (client → upstream) or DOWN.
-/** A hangup or error was signalled on `side`'s source (nothing read): `bits` are the event's. */
-export const BACK_EVENT = 1;
-/** `side`'s source read 0: its FIN. */
-export const BACK_EOF = 2;
-/** A recv or send failed (a reset): the flow resets. */
-export const BACK_RESET = 3;
 /** A send on `side` took part of a read: the bytes are the rest, the destination is full. */
 export const BACK_REST = 4;
 /** `side` is a bulk stream (a turn of full reads): the main thread runs it from now on. */

@@ -1,10 +1,14 @@
 /**
  * A relay thread of the epoll proxy engine: it carries the bytes of kept-alive flows the main
  * thread handed over (relay.ts), so that busy flows run on more than one core, as HAProxy's
- * threads do. Only the steady state runs here — recv from one side, send all of it to the
- * other. Anything else (a FIN, a reset, a partial send, a bulk stream, a recall) hands the flow
- * back to the main thread with what happened, and the main thread's EpollFlow, which has all the
- * rules, goes on from there. Bytes and reads are reported every FLUSH_MS and before a hand-back.
+ * threads do. What runs here: recv from one side and send all of it to the other; a FIN
+ * forwarded with shutdown (the last bytes before a signalled FIN with MSG_MORE, so the FIN rides
+ * in their segment); both FINs read: close; a recv or send error: both sides reset. Each of
+ * those is reported to the main thread for the director (EV_END). Anything else (a partial send,
+ * a bulk stream, a recall) hands the flow back with what happened, and the main thread's
+ * EpollFlow, which has all the rules, goes on. Bytes and reads are reported every FLUSH_MS and
+ * before an end or a hand-back. The relay closes the sockets of a flow that ended here; the main
+ * thread never touches a moved flow's sockets.
  *
  * The thread never returns to its event loop while it runs: it blocks in epoll_wait, and the
  * main thread wakes it through an eventfd in the same set.
@@ -25,20 +29,30 @@ import {
   EPOLLIN,
   EPOLLRDHUP,
   MSG_DONTWAIT,
+  MSG_MORE,
   MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_LINGER,
+  SOL_SOCKET,
 } from "../../../sys/stream-consts.ts";
 import {
   BACK_BUSY,
-  BACK_EOF,
-  BACK_EVENT,
   BACK_RECALL,
-  BACK_RESET,
   BACK_REST,
   CMD_ADOPT,
   CMD_RECALL,
   DOWN,
+  END_CLIENT_FIN,
+  END_CLOSED,
+  END_RESET,
+  END_SERVER_FIN,
+  ENDS_C_EOF,
+  ENDS_FIN_TO_C,
+  ENDS_FIN_TO_U,
+  ENDS_U_EOF,
   EV_ACCT,
   EV_BACK,
+  EV_END,
   type RelayInit,
   STOP,
   STOPPED,
@@ -53,7 +67,6 @@ const FLUSH_MS = 100;
 /** Full reads in one turn before a stream counts as bulk and goes back to the main thread. */
 const READS_PER_TURN = 8;
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
-const HANGUP = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 /** The epoll data of the wake-up eventfd (flow ids are positive). */
 const WAKE_TAG = 0;
 
@@ -66,6 +79,10 @@ class Flow {
   outBytes = 0;
   outReads = 0;
   dirty = false;
+  /** ENDS_* bits: which FINs were read and forwarded. */
+  ends = 0;
+  /** Per side: the source's FIN was signalled (EPOLLRDHUP without an error): a short read ends at it. */
+  finSeen = [false, false];
   constructor(
     readonly id: number,
     readonly cfd: number,
@@ -154,33 +171,81 @@ class Relay {
   }
 
   private onEvent(f: Flow, side: number, bits: number): void {
-    if (bits & HANGUP) this.back(f, BACK_EVENT, side, bits);
-    else if (bits & EPOLLIN) this.pump(f, side);
+    if ((bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) f.finSeen[side] = true;
+    if (bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.pump(f, side);
   }
 
-  /** recv from `side`'s source, send all of it on; anything but that goes back to the main thread. */
+  /** recv from `side`'s source and send all of it on, to its FIN; a partial send or a bulk stream goes back. */
   private pump(f: Flow, side: number): void {
+    if (f.ends & (side === UP ? ENDS_C_EOF : ENDS_U_EOF)) return;
     const src = side === UP ? f.cfd : f.ufd;
     const dst = side === UP ? f.ufd : f.cfd;
     for (let i = 0; i < READS_PER_TURN; i++) {
       const n = sockSys.recv(src, RBUF_PTR, RBUF.length);
       if (n > 0) {
         this.count(f, side, n);
-        const w = sockSys.send(dst, RBUF_PTR, n, SEND_FLAGS);
+        // A short read after the FIN was signalled reached it: the last bytes, and the FIN next.
+        const last = n < RBUF.length && f.finSeen[side];
+        const w = sockSys.send(dst, RBUF_PTR, n, last ? SEND_FLAGS | MSG_MORE : SEND_FLAGS);
         if (w === n) {
+          if (last) this.eof(f, side);
           if (n < RBUF.length) return; // drained: the next bytes raise a new edge
           continue;
         }
-        if (w < 0 && w !== -EAGAIN) this.back(f, BACK_RESET, side, 0);
+        if (w < 0 && w !== -EAGAIN) this.reset(f);
         else this.back(f, BACK_REST, side, 0, RBUF.subarray(Math.max(w, 0), n));
         return;
       }
       if (n === -EAGAIN) return;
       if (n === -EINTR) continue;
-      this.back(f, n === 0 ? BACK_EOF : BACK_RESET, side, 0);
+      if (n === 0) this.eof(f, side);
+      else this.reset(f);
       return;
     }
     this.back(f, BACK_BUSY, side, 0);
+  }
+
+  /** `side`'s source sent its FIN: forward it; with both FINs read the flow closes (TIME_WAIT). */
+  private eof(f: Flow, side: number): void {
+    const up = side === UP;
+    f.ends |= up ? ENDS_C_EOF | ENDS_FIN_TO_U : ENDS_U_EOF | ENDS_FIN_TO_C;
+    this.end(f, up ? END_CLIENT_FIN : END_SERVER_FIN);
+    if ((f.ends & (ENDS_C_EOF | ENDS_U_EOF)) === (ENDS_C_EOF | ENDS_U_EOF)) {
+      // close() sends what shutdown() would: the receive queues are empty, so a FIN, not a reset.
+      this.forget(f);
+      sockSys.close(f.cfd);
+      sockSys.close(f.ufd);
+      this.end(f, END_CLOSED);
+      return;
+    }
+    sockSys.shutdown(up ? f.ufd : f.cfd, SHUT_WR);
+  }
+
+  /** A recv or send failed: both peers get a reset (SO_LINGER {1, 0}), the entry goes to CLOSE. */
+  private reset(f: Flow): void {
+    this.forget(f);
+    for (const fd of [f.cfd, f.ufd]) {
+      sockSys.setInt2(fd, SOL_SOCKET, SO_LINGER, 1, 0);
+      sockSys.close(fd);
+    }
+    this.end(f, END_RESET);
+  }
+
+  /** Stop watching the flow's sockets and forget it; its counts are reported first. */
+  private forget(f: Flow): void {
+    this.flows.delete(f.id);
+    sockSys.epollCtl(this.ep, EPOLL_CTL_DEL, f.cfd, this.onePtr);
+    sockSys.epollCtl(this.ep, EPOLL_CTL_DEL, f.ufd, this.onePtr);
+    this.report(f);
+  }
+
+  private end(f: Flow, what: number): void {
+    this.report(f);
+    const a = this.args;
+    a[0] = f.id;
+    a[1] = what;
+    this.push(EV_END, a.subarray(0, 2));
+    this.backs++;
   }
 
   private count(f: Flow, side: number, n: number): void {
@@ -201,16 +266,14 @@ class Relay {
 
   /** Stop watching the flow and hand it back with what happened (after its counts). */
   private back(f: Flow, why: number, side: number, bits: number, rest?: Uint8Array): void {
-    this.flows.delete(f.id);
-    sockSys.epollCtl(this.ep, EPOLL_CTL_DEL, f.cfd, this.onePtr);
-    sockSys.epollCtl(this.ep, EPOLL_CTL_DEL, f.ufd, this.onePtr);
-    this.report(f);
+    this.forget(f);
     const a = this.args;
     a[0] = f.id;
     a[1] = why;
     a[2] = side;
     a[3] = bits | 0;
-    this.push(EV_BACK, a.subarray(0, 4), rest);
+    a[4] = f.ends;
+    this.push(EV_BACK, a.subarray(0, 5), rest);
     this.backs++;
   }
 

@@ -12,7 +12,18 @@ import { sockSys } from "../../../sys/libc.ts";
 import { EPOLLIN } from "../../../sys/stream-consts.ts";
 import { workerEntryUrl } from "../../../sys/worker-url.ts";
 import type { EpollLoop, FdHandler } from "./loop.ts";
-import { CMD_ADOPT, CMD_RECALL, EV_ACCT, EV_BACK, type RelayInit, STOP, STOPPED } from "./relay-protocol.ts";
+import {
+  CMD_ADOPT,
+  CMD_RECALL,
+  END_CLOSED,
+  END_RESET,
+  EV_ACCT,
+  EV_BACK,
+  EV_END,
+  type RelayInit,
+  STOP,
+  STOPPED,
+} from "./relay-protocol.ts";
 import { Ring } from "./relay-ring.ts";
 
 /** The relay worker's path under src/ (a compiled binary embeds it as an entry point). */
@@ -27,8 +38,10 @@ const MAX_ID = 1 << 30;
 export interface Movable {
   /** Bytes and reads a relay moved for the flow. */
   accounted(inBytes: number, inReads: number, outBytes: number, outReads: number): void;
-  /** The flow is the main thread's again: why, which direction, epoll bits, a send's rest. */
-  returned(why: number, side: number, bits: number, rest: Uint8Array | null): void;
+  /** The flow is the main thread's again: why, which direction, epoll bits, ENDS_* bits, a send's rest. */
+  returned(why: number, side: number, bits: number, ends: number, rest: Uint8Array | null): void;
+  /** A FIN, the close or a reset the relay handled (END_*); after END_CLOSED / END_RESET the sockets are closed. */
+  ended(what: number): void;
 }
 
 interface RelayThread {
@@ -144,9 +157,12 @@ export class RelayPool implements FdHandler {
         const flow = this.moved.get(a[0]);
         if (flow === undefined) continue;
         if (rec.kind === EV_ACCT) flow.accounted(a[1], a[2], a[3], a[4]);
-        else if (rec.kind === EV_BACK) {
+        else if (rec.kind === EV_END) {
+          if (a[1] === END_CLOSED || a[1] === END_RESET) this.moved.delete(a[0]);
+          flow.ended(a[1]);
+        } else if (rec.kind === EV_BACK) {
           this.moved.delete(a[0]);
-          flow.returned(a[1], a[2], a[3], rec.bytes);
+          flow.returned(a[1], a[2], a[3], a[4], rec.bytes);
         }
       }
     }

@@ -46,7 +46,18 @@ import type { TcpEndpoint } from "../tcp-proxy.ts";
 import type { Deadlines, Expiring } from "./deadlines.ts";
 import type { EpollLoop, FdHandler } from "./loop.ts";
 import type { Movable, RelayPool } from "./relay.ts";
-import { BACK_EOF, BACK_RESET, BACK_REST, UP } from "./relay-protocol.ts";
+import {
+  BACK_REST,
+  END_CLIENT_FIN,
+  END_CLOSED,
+  END_RESET,
+  END_SERVER_FIN,
+  ENDS_C_EOF,
+  ENDS_FIN_TO_C,
+  ENDS_FIN_TO_U,
+  ENDS_U_EOF,
+  UP,
+} from "./relay-protocol.ts";
 
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
 /**
@@ -67,9 +78,11 @@ const ACCEPTS_PER_EVENT = 64;
 /** Reads per side per event before other flows get a turn. */
 const READS_PER_TURN = 8;
 /**
- * Requests (reads from the client) after which an idle, connected flow moves to a relay thread:
- * a kept-alive connection, not a one-request one (those would pay the hand-over and gain nothing).
- * UVS_RELAY_AFTER=0..3 changes it (tests move every flow at once).
+ * Reads from the client after which an idle, connected flow moves to a relay thread: 2, a kept-
+ * alive connection. Moving one-request connections too (after 1) cost more than it saved: ab -c32
+ * without keep-alive, one session, 8.3-8.8k req/s against 11.2-11.3k when they stay (HAProxy
+ * 10.1-11.8k): the hand-over and a second thread's wake-ups per connection. UVS_RELAY_AFTER=0..3
+ * changes it (0: tests move every flow as soon as it is connected).
  */
 const RELAY_AFTER = Math.min(3, Number(process.env.UVS_RELAY_AFTER ?? 2) || 0);
 
@@ -393,8 +406,10 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
   close(): void {
     if (this.f & FINISHED) return;
     if (this.f & MOVED) {
-      // Drain deadline or plane close: stop the relays, after which the sockets are only ours.
+      // Drain deadline or plane close: stop the relays (what they reported is applied, which may
+      // end this flow), after which the sockets are only ours.
       this.eng.relays?.close();
+      if (this.f & FINISHED) return;
       this.f &= ~MOVED;
     }
     this.abort();
@@ -408,17 +423,40 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
     if (outReads > 0) account(d, this.ref, "out", outBytes, outReads);
   }
 
+  /** A FIN the relay read and forwarded, or the end of the flow there (it closed the sockets). */
+  ended(what: number): void {
+    if (this.f & FINISHED) return;
+    const d = this.eng.ctx.director;
+    if (what === END_CLIENT_FIN) {
+      this.f |= C_EOF | FIN_TO_U;
+      flowEvent(d, this.ref, "client-fin");
+    } else if (what === END_SERVER_FIN) {
+      this.f |= U_EOF | FIN_TO_C;
+      flowEvent(d, this.ref, "server-fin");
+    } else if (what === END_CLOSED || what === END_RESET) {
+      if (what === END_RESET) this.abort();
+      this.f &= ~MOVED;
+      this.cfd = -1;
+      this.ufd = -1;
+      this.finish(false);
+    }
+  }
+
   /**
    * Back from a relay thread. The sockets rejoin this loop's set, which reports what is pending
-   * on them (bytes, a FIN, a hangup) as events; what the relay consumed is applied here: a FIN it
-   * read, a reset, the rest of a partial send.
+   * on them (bytes, a FIN, a hangup) as events; what the relay did is applied here: the FINs it
+   * read and forwarded (`ends`), the rest of a partial send.
    */
-  returned(why: number, side: number, _bits: number, rest: Uint8Array | null): void {
+  returned(why: number, side: number, _bits: number, ends: number, rest: Uint8Array | null): void {
     if (!(this.f & MOVED) || this.f & FINISHED) return;
-    // It stays here from now on: it came back for a FIN, a reset, a full socket, a bulk stream or
-    // its end, none of which a relay handles (and moving it again would only bounce it).
+    // It stays here from now on: it came back for a full socket, a bulk stream or a recall, none
+    // of which a relay handles (and moving it again would only bounce it).
     this.f = (this.f & ~MOVED) | NO_RELAY;
     this.relayId = 0;
+    if (ends & ENDS_C_EOF) this.f |= C_EOF;
+    if (ends & ENDS_U_EOF) this.f |= U_EOF;
+    if (ends & ENDS_FIN_TO_U) this.f |= FIN_TO_U;
+    if (ends & ENDS_FIN_TO_C) this.f |= FIN_TO_C;
     const up = side === UP;
     if (why === BACK_REST && rest !== null) {
       if (up) this.toUp = rest;
@@ -435,11 +473,6 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
       return;
     }
     this.f |= (outC ? C_OUT : 0) | (outU ? U_OUT : 0);
-    if (why === BACK_RESET) {
-      this.reset();
-      return;
-    }
-    if (why === BACK_EOF) this.sawEof(up);
     if (this.f & PENDING_EXPIRE) {
       this.f &= ~PENDING_EXPIRE;
       this.expire();
