@@ -31,7 +31,14 @@ const MEMORY = process.env.MEMORY ?? "1";
 /** Rounds per row, the proxies' order rotated each round; medians are printed. */
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 1));
 const procs: Subprocess[] = [];
-const PORT = { backend: 28100, uvs: 28101, haproxy: 28102, stream: 28103, uvsEpoll: 28104, uvsEpoll1t: 28107 };
+const PORT = {
+  backend: 28100,
+  uvs: 28101,
+  haproxy: 28102,
+  stream: 28103,
+  uvsEpoll: 28104,
+  uvsEpoll1t: 28107,
+};
 const ONE_THREAD = process.env.ONE_THREAD === "1";
 /** Fresh daemons for the memory part (RSS grown by a load run stays grown). */
 const MEMORY_PORT = { uvs: 28105, uvsEpoll: 28106 };

@@ -214,7 +214,10 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     await exchange(c, "two", 6);
     await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
     let sent = 6;
-    for (let i = 0; i < 50; i++) await exchange(c, "x".repeat(100), (sent += 100));
+    for (let i = 0; i < 50; i++) {
+      sent += 100;
+      await exchange(c, "x".repeat(100), sent);
+    }
     const dest = () => lab.dest(echo.port).stats.read();
     await waitFor(() => dest().outbytes === BigInt(sent), 1000, "the relay's counts");
     expect(dest()).toMatchObject({ inbytes: BigInt(sent), outbytes: BigInt(sent), conns: 1n });
