@@ -200,19 +200,31 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     await waitFor(() => c.received === total, 3000, `the echo of ${msg}`);
   }
 
-  test("a kept-alive connection moves to a relay after its second request; counts stay exact; the relay forwards the FINs and closes", async () => {
-    using echo = echoBackend();
-    await using lab = await Lab.start({
-      backends: [{ port: echo.port }],
-      tcpEngine: "epoll",
-      relayThreads: 2,
-    });
-    using c = await Client.connect(lab.port);
-    const cport = c.sock.localPort;
+  /** An echo back end, a lab with `relayThreads`, and a client whose flow is on a relay after two requests. */
+  async function relayedEcho(relayThreads: number) {
+    const echo = echoBackend();
+    const lab = await Lab.start({ backends: [{ port: echo.port }], tcpEngine: "epoll", relayThreads });
+    const c = await Client.connect(lab.port);
     await exchange(c, "one", 3);
     expect(lab.plane.stats().relayedConnections).toBe(0);
     await exchange(c, "two", 6);
     await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    return {
+      echo,
+      lab,
+      c,
+      cport: c.sock.localPort,
+      async [Symbol.asyncDispose]() {
+        c[Symbol.dispose]();
+        await lab[Symbol.asyncDispose]();
+        echo[Symbol.dispose]();
+      },
+    };
+  }
+
+  test("a kept-alive connection moves to a relay after its second request; counts stay exact; the relay forwards the FINs and closes", async () => {
+    await using r = await relayedEcho(2);
+    const { echo, lab, c, cport } = r;
     let sent = 6;
     for (let i = 0; i < 50; i++) {
       sent += 100;
@@ -231,18 +243,8 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
   });
 
   test("a reset on a relayed flow resets the other side and the entry goes to CLOSE", async () => {
-    using echo = echoBackend();
-    await using lab = await Lab.start({
-      backends: [{ port: echo.port }],
-      tcpEngine: "epoll",
-      relayThreads: 1,
-    });
-    using c = await Client.connect(lab.port);
-    const cport = c.sock.localPort;
-    await exchange(c, "one", 3);
-    expect(lab.plane.stats().relayedConnections).toBe(0);
-    await exchange(c, "two", 6);
-    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    await using r = await relayedEcho(1);
+    const { echo, lab, c, cport } = r;
     echo.conns[0].terminate(); // the backend resets
     await c.closedWithin();
     await waitFor(() => lab.state(cport) === "CLOSE", 1000, "CLOSE");
@@ -250,18 +252,8 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
   });
 
   test("the director's idle timeout recalls a relayed flow and closes it", async () => {
-    using echo = echoBackend();
-    await using lab = await Lab.start({
-      backends: [{ port: echo.port }],
-      tcpEngine: "epoll",
-      relayThreads: 1,
-    });
-    using c = await Client.connect(lab.port);
-    const cport = c.sock.localPort;
-    await exchange(c, "one", 3);
-    expect(lab.plane.stats().relayedConnections).toBe(0);
-    await exchange(c, "two", 6);
-    await waitFor(() => lab.plane.stats().relayedConnections === 1, 1000, "the move to a relay");
+    await using r = await relayedEcho(1);
+    const { lab, c, cport } = r;
     lab.advance(901_000);
     await c.closedWithin();
     expect(lab.state(cport)).toBeNull();

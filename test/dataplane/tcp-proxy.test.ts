@@ -246,23 +246,9 @@ describe("TCP proxy: what the client sent before the upstream is up", () => {
   });
 });
 
-/**
- * A listener whose accept queue is full (backlog 0, one connection queued) for `ms`, so that a
- * connect's SYN is dropped; then it accepts everything and echoes (the SYN's retry gets through).
- */
-async function lateListener(ms: number) {
-  const py = Bun.spawn(
-    [
-      "python3",
-      "-c",
-      "import socket,time,threading\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n" +
-        "f=socket.create_connection(s.getsockname())\nprint(s.getsockname()[1],flush=True)\n" +
-        `time.sleep(${ms / 1000})\n` +
-        "def echo(c):\n  while True:\n    d=c.recv(65536)\n    if not d: break\n    c.sendall(d)\n" +
-        "while True:\n  c,_=s.accept();threading.Thread(target=echo,args=(c,),daemon=True).start()",
-    ],
-    { stdout: "pipe", stderr: "ignore" },
-  );
+/** A python3 listener from `code` that prints its port; disposing of it stops it. */
+async function pythonListener(code: string) {
+  const py = Bun.spawn(["python3", "-c", code], { stdout: "pipe", stderr: "ignore" });
   const reader = py.stdout.getReader();
   const { value } = await reader.read();
   reader.releaseLock();
@@ -276,27 +262,26 @@ async function lateListener(ms: number) {
   };
 }
 
-async function stuckListener() {
-  const py = Bun.spawn(
-    [
-      "python3",
-      "-c",
-      "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n" +
-        "c=socket.create_connection(s.getsockname())\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)",
-    ],
-    { stdout: "pipe", stderr: "ignore" },
+/** Backlog 0 with one connection queued: Linux drops further SYNs. */
+const FULL_QUEUE =
+  "import socket,time,threading\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\n" +
+  "f=socket.create_connection(s.getsockname())\nprint(s.getsockname()[1],flush=True)\n";
+
+/**
+ * A listener whose accept queue is full for `ms`, so that a connect's SYN is dropped; then it
+ * accepts everything and echoes (the SYN's retry gets through).
+ */
+function lateListener(ms: number) {
+  return pythonListener(
+    `${FULL_QUEUE}time.sleep(${ms / 1000})\n` +
+      "def echo(c):\n  while True:\n    d=c.recv(65536)\n    if not d: break\n    c.sendall(d)\n" +
+      "while True:\n  c,_=s.accept();threading.Thread(target=echo,args=(c,),daemon=True).start()",
   );
-  const reader = py.stdout.getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  const port = Number(new TextDecoder().decode(value).trim());
-  return {
-    port,
-    async [Symbol.asyncDispose]() {
-      py.kill();
-      await py.exited;
-    },
-  };
+}
+
+/** A listener that never accepts: a connect to it hangs. */
+function stuckListener() {
+  return pythonListener(`${FULL_QUEUE}time.sleep(20)`);
 }
 
 describe("TCP proxy: draining real servers", () => {
