@@ -251,6 +251,24 @@ describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () =
     expect(lab.plane.stats()).toMatchObject({ relayedConnections: 0, openConnections: 0 });
   });
 
+  test("a relay thread that fails gives its flows back to the main thread, which carries on; a warning says so", async () => {
+    await using r = await relayedEcho(1);
+    const { lab, c } = r;
+    // A command the relay does not know makes it throw: a stand-in for any failure in it.
+    const pool = (lab.plane as unknown as { epoll: { relays: unknown } }).epoll.relays as {
+      relays: { cmd: { push(kind: number, a: number[]): boolean }; wake: number }[];
+    };
+    expect(pool.relays[0].cmd.push(99, [0])).toBe(true);
+    sockSys.eventSignal(pool.relays[0].wake);
+    await waitFor(() => lab.plane.stats().relayedConnections === 0, 3000, "the flow back on the main thread");
+    expect(
+      lab.events.some((e) => e.type === "warning" && /relay thread of the proxy failed/.test(e.message)),
+    ).toBe(true);
+    await exchange(c, "three", 11);
+    await exchange(c, "four", 15);
+    expect(lab.plane.stats().openConnections).toBe(1);
+  });
+
   test("the director's idle timeout recalls a relayed flow and closes it", async () => {
     await using r = await relayedEcho(1);
     const { lab, c, cport } = r;

@@ -19,7 +19,9 @@ export class EpollEngine implements EpollTcp {
     this.loop = new EpollLoop((message) => ctx.log({ type: "warning", message }));
     this.connecting = new Deadlines(ctx.connectTimeoutMs);
     if (ctx.relayThreads > 0) {
-      const pool = startRelays(this.loop, ctx.relayThreads);
+      const pool = startRelays(this.loop, ctx.relayThreads, (message) =>
+        ctx.log({ type: "warning", message }),
+      );
       if (typeof pool === "string")
         ctx.log({
           type: "warning",

@@ -158,7 +158,7 @@ class Relay {
       else if (r.kind === CMD_RECALL) {
         const f = this.flows.get(id);
         if (f !== undefined) this.back(f, BACK_RECALL, UP, 0);
-      }
+      } else throw new Error(`relay: unknown command ${r.kind}`); // the main thread takes its flows back
     }
   }
 

@@ -13,6 +13,7 @@ import { EPOLLIN } from "../../../sys/stream-consts.ts";
 import { workerEntryUrl } from "../../../sys/worker-url.ts";
 import type { EpollLoop, FdHandler } from "./loop.ts";
 import {
+  BACK_RECALL,
   CMD_ADOPT,
   CMD_RECALL,
   END_CLOSED,
@@ -23,6 +24,7 @@ import {
   type RelayInit,
   STOP,
   STOPPED,
+  UP,
 } from "./relay-protocol.ts";
 import { Ring } from "./relay-ring.ts";
 
@@ -56,9 +58,13 @@ interface RelayThread {
  * `threads` relays, or null with the reason when they cannot start (then flows stay on the
  * main thread).
  */
-export function startRelays(loop: EpollLoop, threads: number): RelayPool | string {
+export function startRelays(
+  loop: EpollLoop,
+  threads: number,
+  onError: (message: string) => void,
+): RelayPool | string {
   try {
-    return new RelayPool(loop, threads);
+    return new RelayPool(loop, threads, onError);
   } catch (e) {
     return (e as Error).message;
   }
@@ -74,9 +80,11 @@ export class RelayPool implements FdHandler {
   private nextId = 0;
   private closed = false;
 
+  /** `onError`: a relay thread died (its flows come back to the main thread; a new one starts on demand). */
   constructor(
     private readonly loop: EpollLoop,
     threads: number,
+    private readonly onError: (message: string) => void,
   ) {
     const wake = sockSys.eventfd();
     if (wake < 0) throw new Error(`eventfd: errno ${-wake}`);
@@ -88,7 +96,7 @@ export class RelayPool implements FdHandler {
     this.timer.unref?.();
   }
 
-  private spawn(): RelayThread {
+  private spawn(i: number): RelayThread {
     const cmd = Ring.create(RING_BYTES);
     const evt = Ring.create(RING_BYTES);
     const control = new Int32Array(new SharedArrayBuffer(8));
@@ -102,8 +110,30 @@ export class RelayPool implements FdHandler {
       wake,
       mainWake: this.wake,
     };
+    worker.onerror = (ev) => this.died(i, ev.message);
     worker.postMessage(init);
     return { worker, cmd, evt, control, wake };
+  }
+
+  /**
+   * Relay `i` failed (an exception in it): take what it reported, then its flows back to the main
+   * thread (their sockets are still open: a relay closes a flow's sockets only right before it
+   * reports the end), and forget it; the next hand-over to that slot starts a new one.
+   */
+  private died(i: number, message: string): void {
+    const r = this.relays[i];
+    if (r === undefined || this.closed) return;
+    this.onError(`a relay thread of the proxy failed (${message}): its connections go on on the main thread`);
+    Atomics.store(r.control, STOP, 1);
+    this.drain();
+    this.relays[i] = undefined;
+    r.worker.terminate();
+    sockSys.close(r.wake);
+    for (const [id, flow] of this.moved) {
+      if (id % this.relays.length !== i) continue;
+      this.moved.delete(id);
+      flow.returned(BACK_RECALL, UP, 0, 0, null);
+    }
   }
 
   /** Flows on the relays now. */
@@ -121,7 +151,7 @@ export class RelayPool implements FdHandler {
     const id = this.nextId;
     const i = id % this.relays.length;
     // A new relay reads its ring when it starts: the flow waits in it meanwhile.
-    const r = this.relays[i] ?? this.spawn();
+    const r = this.relays[i] ?? this.spawn(i);
     this.relays[i] = r;
     const a = this.args;
     a[0] = id;
