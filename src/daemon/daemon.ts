@@ -29,7 +29,7 @@ import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
 import type { Logger } from "./log.ts";
-import { type DaemonCounters, renderMetrics } from "./metrics.ts";
+import { type DaemonCounters, proxyMetrics, renderMetrics } from "./metrics.ts";
 import { watchFile } from "./watch.ts";
 
 const EVENT_LOG_SIZE = 1000;
@@ -526,7 +526,11 @@ export class Daemon {
       const text = renderMetrics(snap, { ...this.counters, connectFailures: failures });
       return text + packetMetrics(this.plane.counters());
     }
-    return renderMetrics(directorToSnapshot(this.director), { ...this.counters, connectFailures: failures });
+    const text = renderMetrics(directorToSnapshot(this.director), {
+      ...this.counters,
+      connectFailures: failures,
+    });
+    return this.plane instanceof ProxyPlane ? text + proxyMetrics(this.plane.stats()) : text;
   }
 
   /** The table that carries traffic: the packet worker's, or ours for the proxy plane. */

@@ -108,3 +108,21 @@ export function renderMetrics(snap: Snapshot, own: DaemonCounters): string {
   out.push(reloads.render(), reloadErrors.render(), control.render(), failures.render());
   return out.join("");
 }
+
+/** What the proxy plane holds now (its own gauges, beside the ipvs collector's names). */
+export interface ProxyGauges {
+  openConnections: number;
+  relayedConnections: number;
+  bufferedBytes: number;
+}
+
+/** `uvs_proxy_*` gauges of the proxy data plane. */
+export function proxyMetrics(g: ProxyGauges): string {
+  const gauge = (name: string, help: string, v: number) =>
+    `# HELP uvs_proxy_${name} ${help}\n# TYPE uvs_proxy_${name} gauge\nuvs_proxy_${name} ${v}\n`;
+  return (
+    gauge("open_connections", "TCP connections the proxy plane holds open.", g.openConnections) +
+    gauge("relayed_connections", "Of those, connections a relay thread carries.", g.relayedConnections) +
+    gauge("buffered_bytes", "Bytes held in user space for slow peers (backpressure).", g.bufferedBytes)
+  );
+}

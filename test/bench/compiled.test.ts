@@ -68,3 +68,56 @@ test("dist/uvs bench: the ffi engine's C fast path is built in the binary and ca
   expect(out).toMatch(/^Keep-Alive requests:\s+3000$/m);
   expect(out).toMatch(/^HTTP engine: ffi \(C fast path\)$/m);
 }, 30_000);
+
+test("dist/uvs run: a kept-alive connection moves to a relay thread (the worker is built in) and its bytes are counted", async () => {
+  const free = () => {
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const p = l.port;
+    l.stop(true);
+    return p;
+  };
+  const [vip, mport] = [free(), free()];
+  const rules = join(dir, "relay.conf");
+  await Bun.write(
+    rules,
+    `virtual_server 127.0.0.1 ${vip} {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 127.0.0.1 ${server.port} {\n    }\n}\n`,
+  );
+  const control = join(dir, "relay.sock");
+  const d = Bun.spawn(
+    [
+      bin,
+      "run",
+      "--rules",
+      rules,
+      "--control",
+      control,
+      "--metrics",
+      `127.0.0.1:${mport}`,
+      "--proxy-threads",
+      "1",
+      "--drain",
+      "0",
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  try {
+    const metric = async (name: string) => {
+      const m = await (await fetch(`http://127.0.0.1:${mport}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\d+)$`, "m").exec(m)?.[1] ?? -1);
+    };
+    for (let i = 0; i < 100 && (await metric("uvs_proxy_open_connections").catch(() => -1)) < 0; i++)
+      await Bun.sleep(50);
+    // fetch keeps the connection alive: three requests on one connection.
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${vip}/`)).text()).toBe("rs-a\n");
+    expect(await metric("uvs_proxy_open_connections")).toBe(1);
+    expect(await metric("uvs_proxy_relayed_connections")).toBe(1);
+    await Bun.sleep(150); // the relay reports its counts every 100 ms
+    const stats = Bun.spawnSync([bin, "--control", control, "-Ln", "--stats"]).stdout.toString();
+    const row = stats.split("\n").find((l) => l.includes(`127.0.0.1:${server.port}`)) ?? "";
+    const [conns, inpkts, outpkts] = row.trim().split(/\s+/).slice(2, 5).map(Number); // "->", address, …
+    expect([conns, inpkts, outpkts]).toEqual([1, 3, 3]);
+  } finally {
+    d.kill();
+    await d.exited;
+  }
+}, 30_000);
