@@ -227,8 +227,13 @@ describe("TCP proxy: what the client sent before the upstream is up", () => {
       const cport = c.sock.localPort;
       await Bun.sleep(200);
       expect(lab.state(cport)).toBe("SYN_RECV");
+      // A second client read meanwhile (into the same receive buffer) must not change the first's bytes.
+      using other = await Client.connect(lab.port);
+      other.sock.write("other client");
+      await Bun.sleep(50);
       c.sock.write("then more");
       await waitFor(() => c.text() === "first bytes;then more", 5000, "the echo through a late connect");
+      await waitFor(() => other.text() === "other client", 5000, "the second client's echo");
       expect(lab.state(cport)).toBe("ESTABLISHED");
       expect(lab.plane.stats().connectFailures).toEqual({});
     },

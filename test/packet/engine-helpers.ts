@@ -123,6 +123,24 @@ export function syncMessages(e: PacketEngine, frames: Uint8Array[], syncid: numb
 }
 
 /** A backup applies sync messages to `e`'s table, as the worker's sync daemon does. */
+/**
+ * A flow through `e` with a sync master: a first SYN from port 40000 moves rr on (so the synced
+ * flow's real server differs from a fresh engine's first pick), then SYN, ACK and PSH-ACK from
+ * `sport` (frames from `fromClient`). The sync messages, and the flow's state and real server.
+ */
+export function syncedFlow(
+  e: PacketEngine,
+  fromClient: (flags: string, sport: number) => Uint8Array,
+  sport: number,
+  syncid: number,
+): { messages: Uint8Array[]; state: number; rs: string } {
+  const frames = [fromClient("S", 40000), ...["S", "A", "PA"].map((f) => fromClient(f, sport))];
+  const messages = syncMessages(e, frames, syncid);
+  const t = e.director.conns;
+  const slot = [...t.slots()].find((s) => t.cport(s) === sport)!;
+  return { messages, state: t.state(slot), rs: t.daddr(slot).text };
+}
+
 export function applySync(e: PacketEngine, messages: Uint8Array[], syncid: number): BackupStats {
   const stats: BackupStats = { messages: 0, conns: 0, refused: 0, skipped: 0 };
   for (const raw of messages) {

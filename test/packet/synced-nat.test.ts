@@ -15,7 +15,7 @@ import {
   checksumsValid,
   iface,
   serviceOps,
-  syncMessages,
+  syncedFlow,
   testEngine,
 } from "./engine-helpers.ts";
 import { ip4, mac, pkt } from "./pkt.ts";
@@ -61,19 +61,10 @@ function fromServer(rs: string, sport: number): Uint8Array {
 
 /** The master carries a flow to ESTABLISHED; returns its sync messages and the real server. */
 function masterFlow(sport: number): { messages: Uint8Array[]; rs: string } {
-  const m = engine();
-  const frames = [
-    fromClient("S", 40000),
-    fromClient("S", sport),
-    fromClient("A", sport),
-    fromClient("PA", sport),
-  ];
-  const messages = syncMessages(m.e, frames, 7);
-  const t = m.e.director.conns;
-  const slot = [...t.slots()].find((s) => t.cport(s) === sport)!;
-  expect(t.state(slot)).toBe(Tcp.ESTABLISHED);
-  expect(messages.length).toBeGreaterThan(0);
-  return { messages, rs: t.daddr(slot).text };
+  const f = syncedFlow(engine().e, fromClient, sport, 7);
+  expect(f.state).toBe(Tcp.ESTABLISHED);
+  expect(f.messages.length).toBeGreaterThan(0);
+  return f;
 }
 
 function applyAll(e: PacketEngine, messages: Uint8Array[]): void {

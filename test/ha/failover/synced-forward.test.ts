@@ -13,7 +13,7 @@ import {
   arpReply,
   iface,
   serviceOps,
-  syncMessages,
+  syncedFlow,
   testEngine,
 } from "../../packet/engine-helpers.ts";
 import { mac, pkt } from "../../packet/pkt.ts";
@@ -48,19 +48,9 @@ function fromClient(flags: string, sport: number): Uint8Array {
 
 /** Master engine with a sync master; returns the messages the flow `sport` produced. */
 function masterFlow(sport: number): { messages: Uint8Array[]; rs: string } {
-  const m = engine(true);
-  // a first flow moves rr on, so the synced flow's real server differs from the backup's first pick
-  const frames = [
-    fromClient("S", 40000),
-    fromClient("S", sport),
-    fromClient("A", sport),
-    fromClient("PA", sport),
-  ];
-  const messages = syncMessages(m.e, frames, 51);
-  const t = m.e.director.conns;
-  const slot = [...t.slots()].find((s) => t.cport(s) === sport)!;
-  expect(t.state(slot)).toBe(Tcp.ESTABLISHED);
-  return { messages, rs: t.daddr(slot).text };
+  const f = syncedFlow(engine(true).e, fromClient, sport, 51);
+  expect(f.state).toBe(Tcp.ESTABLISHED);
+  return f;
 }
 
 const applyAll = (e: PacketEngine, messages: Uint8Array[]) => applySync(e, messages, 51);

@@ -10,7 +10,7 @@ export const CMD_RECALL = 2;
 
 /** relay → main: bytes and reads [id, in bytes, in reads, out bytes, out reads] since the last. */
 export const EV_ACCT = 1;
-/** relay → main: flow [id, why, side, epoll bits, ends] is the main thread's again; bytes: a send's rest. */
+/** relay → main: flow [id, why, side, ends] is the main thread's again; bytes: a send's rest. */
 export const EV_BACK = 2;
 /** relay → main: flow [id, what] reached a director event (END_*); after CLOSED or RESET it is gone. */
 export const EV_END = 3;

@@ -87,9 +87,4 @@ export class Ring {
     Atomics.store(this.w, TAIL, (tail + Ring.words(len)) % this.size);
     return { kind, args: this.args, bytes };
   }
-
-  /** The largest payload a record can carry in this ring (a partial send's rest is at most one read). */
-  get maxBytes(): number {
-    return (this.size - 2 * REC_WORDS) * 4;
-  }
 }

@@ -81,8 +81,8 @@ class Flow {
   dirty = false;
   /** ENDS_* bits: which FINs were read and forwarded. */
   ends = 0;
-  /** Per side: the source's FIN was signalled (EPOLLRDHUP without an error): a short read ends at it. */
-  finSeen = [false, false];
+  /** Bit 1 << side: that source's FIN was signalled (EPOLLRDHUP without an error): a short read ends at it. */
+  finSeen = 0;
   constructor(
     readonly id: number,
     readonly cfd: number,
@@ -102,6 +102,11 @@ class Relay {
   private readonly one = new Uint32Array(new ArrayBuffer(EPOLL_EVENT_SIZE));
   private readonly onePtr = ptr(this.one);
   private readonly args = new Int32Array(6);
+  // Views of `args` with a record's argument count, made once (a subarray per record would be an
+  // allocation per report on the hot path).
+  private readonly args2 = this.args.subarray(0, 2);
+  private readonly args4 = this.args.subarray(0, 4);
+  private readonly args5 = this.args.subarray(0, 5);
   /** Hand-backs since the main thread was last woken. */
   private backs = 0;
 
@@ -157,7 +162,7 @@ class Relay {
       if (r.kind === CMD_ADOPT) this.adopt(new Flow(id, r.args[1], r.args[2]));
       else if (r.kind === CMD_RECALL) {
         const f = this.flows.get(id);
-        if (f !== undefined) this.back(f, BACK_RECALL, UP, 0);
+        if (f !== undefined) this.back(f, BACK_RECALL, UP);
       } else throw new Error(`relay: unknown command ${r.kind}`); // the main thread takes its flows back
     }
   }
@@ -167,11 +172,11 @@ class Relay {
     // Edge-triggered: bytes already queued are reported once, at once.
     const ev = EPOLLIN | EPOLLRDHUP | EPOLLET;
     if (this.watch(f.cfd, f.id * 2 + UP, ev) < 0 || this.watch(f.ufd, f.id * 2 + DOWN, ev) < 0)
-      this.back(f, BACK_RECALL, UP, 0);
+      this.back(f, BACK_RECALL, UP);
   }
 
   private onEvent(f: Flow, side: number, bits: number): void {
-    if ((bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) f.finSeen[side] = true;
+    if ((bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) f.finSeen |= 1 << side;
     if (bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) this.pump(f, side);
   }
 
@@ -185,7 +190,7 @@ class Relay {
       if (n > 0) {
         this.count(f, side, n);
         // A short read after the FIN was signalled reached it: the last bytes, and the FIN next.
-        const last = n < RBUF.length && f.finSeen[side];
+        const last = n < RBUF.length && (f.finSeen & (1 << side)) !== 0;
         const w = sockSys.send(dst, RBUF_PTR, n, last ? SEND_FLAGS | MSG_MORE : SEND_FLAGS);
         if (w === n) {
           if (last) this.eof(f, side);
@@ -193,7 +198,7 @@ class Relay {
           continue;
         }
         if (w < 0 && w !== -EAGAIN) this.reset(f);
-        else this.back(f, BACK_REST, side, 0, RBUF.subarray(Math.max(w, 0), n));
+        else this.back(f, BACK_REST, side, RBUF.subarray(Math.max(w, 0), n));
         return;
       }
       if (n === -EAGAIN) return;
@@ -202,7 +207,7 @@ class Relay {
       else this.reset(f);
       return;
     }
-    this.back(f, BACK_BUSY, side, 0);
+    this.back(f, BACK_BUSY, side);
   }
 
   /** `side`'s source sent its FIN: forward it; with both FINs read the flow closes (TIME_WAIT). */
@@ -244,7 +249,7 @@ class Relay {
     const a = this.args;
     a[0] = f.id;
     a[1] = what;
-    this.push(EV_END, a.subarray(0, 2));
+    this.push(EV_END, this.args2);
     this.backs++;
   }
 
@@ -265,15 +270,14 @@ class Relay {
   }
 
   /** Stop watching the flow and hand it back with what happened (after its counts). */
-  private back(f: Flow, why: number, side: number, bits: number, rest?: Uint8Array): void {
+  private back(f: Flow, why: number, side: number, rest?: Uint8Array): void {
     this.forget(f);
     const a = this.args;
     a[0] = f.id;
     a[1] = why;
     a[2] = side;
-    a[3] = bits | 0;
-    a[4] = f.ends;
-    this.push(EV_BACK, a.subarray(0, 5), rest);
+    a[3] = f.ends;
+    this.push(EV_BACK, this.args4, rest);
     this.backs++;
   }
 
@@ -285,7 +289,7 @@ class Relay {
     a[2] = f.inReads;
     a[3] = f.outBytes;
     a[4] = f.outReads;
-    this.push(EV_ACCT, a.subarray(0, 5));
+    this.push(EV_ACCT, this.args5);
     f.inBytes = f.inReads = f.outBytes = f.outReads = 0;
   }
 

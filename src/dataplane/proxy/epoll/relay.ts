@@ -40,8 +40,8 @@ const MAX_ID = 1 << 30;
 export interface Movable {
   /** Bytes and reads a relay moved for the flow. */
   accounted(inBytes: number, inReads: number, outBytes: number, outReads: number): void;
-  /** The flow is the main thread's again: why, which direction, epoll bits, ENDS_* bits, a send's rest. */
-  returned(why: number, side: number, bits: number, ends: number, rest: Uint8Array | null): void;
+  /** The flow is the main thread's again: why, which direction, ENDS_* bits, a send's rest. */
+  returned(why: number, side: number, ends: number, rest: Uint8Array | null): void;
   /** A FIN, the close or a reset the relay handled (END_*); after END_CLOSED / END_RESET the sockets are closed. */
   ended(what: number): void;
 }
@@ -77,8 +77,11 @@ export class RelayPool implements FdHandler {
   private readonly wake: number;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly args = new Int32Array(3);
+  private readonly args1 = this.args.subarray(0, 1);
   private nextId = 0;
   private closed = false;
+  /** A relay failed to start: no more hand-overs. */
+  private cannotStart = false;
 
   /** `onError`: a relay thread died (its flows come back to the main thread; a new one starts on demand). */
   constructor(
@@ -96,13 +99,32 @@ export class RelayPool implements FdHandler {
     this.timer.unref?.();
   }
 
+  /** Relay `i`, started now; undefined (said once) when it cannot start: flows stay here. */
+  private start(i: number): RelayThread | undefined {
+    try {
+      const r = this.spawn(i);
+      this.relays[i] = r;
+      return r;
+    } catch (e) {
+      this.onError(`a relay thread of the proxy could not start (${(e as Error).message}): one thread`);
+      this.cannotStart = true; // no further attempts: the main thread carries everything
+      return undefined;
+    }
+  }
+
   private spawn(i: number): RelayThread {
     const cmd = Ring.create(RING_BYTES);
     const evt = Ring.create(RING_BYTES);
     const control = new Int32Array(new SharedArrayBuffer(8));
     const wake = sockSys.eventfd();
     if (wake < 0) throw new Error(`eventfd: errno ${-wake}`);
-    const worker = new Worker(workerEntryUrl(RELAY_FROM_SRC, import.meta.url));
+    let worker: Worker;
+    try {
+      worker = new Worker(workerEntryUrl(RELAY_FROM_SRC, import.meta.url));
+    } catch (e) {
+      sockSys.close(wake);
+      throw e;
+    }
     const init: RelayInit = {
       cmd: cmd.sab,
       evt: evt.sab,
@@ -132,7 +154,7 @@ export class RelayPool implements FdHandler {
     for (const [id, flow] of this.moved) {
       if (id % this.relays.length !== i) continue;
       this.moved.delete(id);
-      flow.returned(BACK_RECALL, UP, 0, 0, null);
+      flow.returned(BACK_RECALL, UP, 0, null);
     }
   }
 
@@ -146,13 +168,13 @@ export class RelayPool implements FdHandler {
    * relay can take it now (the caller keeps the flow).
    */
   handoff(flow: Movable, cfd: number, ufd: number): number {
-    if (this.closed) return 0;
+    if (this.closed || this.cannotStart) return 0;
     this.nextId = (this.nextId % (MAX_ID - 1)) + 1;
     const id = this.nextId;
     const i = id % this.relays.length;
     // A new relay reads its ring when it starts: the flow waits in it meanwhile.
-    const r = this.relays[i] ?? this.spawn(i);
-    this.relays[i] = r;
+    const r = this.relays[i] ?? this.start(i);
+    if (r === undefined) return 0;
     const a = this.args;
     a[0] = id;
     a[1] = cfd;
@@ -163,14 +185,14 @@ export class RelayPool implements FdHandler {
     return id;
   }
 
-  /** Ask for flow `id` back (it comes back through returned()); false when the ring is full. */
-  recall(id: number): boolean {
+  /**
+   * Ask for flow `id` back (it comes back through returned()). Not sent when the command ring is
+   * full (131,072 commands behind): the flow then comes back at its next hand-back or end.
+   */
+  recall(id: number): void {
     const r = this.relays[id % this.relays.length];
-    if (r === undefined) return false;
     this.args[0] = id;
-    if (!r.cmd.push(CMD_RECALL, this.args.subarray(0, 1))) return false;
-    sockSys.eventSignal(r.wake);
-    return true;
+    if (r?.cmd.push(CMD_RECALL, this.args1)) sockSys.eventSignal(r.wake);
   }
 
   onEvent(): void {
@@ -192,7 +214,7 @@ export class RelayPool implements FdHandler {
           flow.ended(a[1]);
         } else if (rec.kind === EV_BACK) {
           this.moved.delete(a[0]);
-          flow.returned(a[1], a[2], a[3], a[4], rec.bytes);
+          flow.returned(a[1], a[2], a[3], rec.bytes);
         }
       }
     }
@@ -223,10 +245,5 @@ export class RelayPool implements FdHandler {
     }
     this.loop.remove(this.wake);
     sockSys.close(this.wake);
-  }
-
-  /** True once close() ran: moved flows are the caller's to close directly. */
-  get stopped(): boolean {
-    return this.closed;
   }
 }

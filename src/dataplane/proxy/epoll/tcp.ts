@@ -211,7 +211,8 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   ctx.counters.accepted++;
   ctx.open.tcp++;
   ctx.flows.set(flow.ref.slot, flow);
-  flow.connect(target.daddr, target.dport);
+  // readFirst's bytes are still at the start of RBUF: nothing above reads into it.
+  flow.connect(target.daddr, target.dport, Math.max(first, 0));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -300,23 +301,22 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
    * accepted), so that it goes out with the connect: on loopback and fast links the connect is
    * done by the time it returns, and the first send both carries the request and shows that the
    * connection is up, without waiting for the connect's EPOLLOUT (as HAProxy does). Returns the
-   * recv result; the caller resets the client on an error.
+   * recv result; the bytes stay in RBUF for connect() (copied only if they must wait). The caller
+   * resets the client on an error.
    */
   readFirst(): number {
     const n = sockSys.recv(this.cfd, RBUF_PTR, RBUF.length);
     if (n > 0) {
       account(this.eng.ctx.director, this.ref, "in", n);
       this.f += EXCH_ONE;
-      const head = this.toUp;
-      const data = RBUF.slice(0, n);
-      this.toUp = head === null ? data : concat(head, data);
     }
     // Empty now (EAGAIN, or a short read): the next bytes raise an edge of their own.
     if (n === -EAGAIN || (n > 0 && n < RBUF.length)) this.f |= C_DRY;
     return n;
   }
 
-  connect(daddr: IpAddr, dport: number): void {
+  /** Connect upstream; `firstLen` bytes that readFirst() left at the start of RBUF go first. */
+  connect(daddr: IpAddr, dport: number, firstLen = 0): void {
     // A real server that is one of our own listeners would make every connection spawn another.
     if (this.eng.ctx.listensOn(daddr, dport)) {
       this.connectFailed("the real server address is one of uvs's own listeners (the connection would loop)");
@@ -335,17 +335,22 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
       this.connectFailed(errnoText(-r));
       return;
     }
-    // Bytes to send: try at once. A send that takes bytes shows the connection is up; EAGAIN
-    // means it is still connecting, and its end is reported as EPOLLOUT (or an error).
-    const first = this.toUp;
-    const w = first === null ? -EAGAIN : sockSys.send(fd, ptr(first), first.length, SEND_FLAGS);
+    // Bytes to send (the PROXY header, then the client's first bytes, straight from RBUF when
+    // there is no header): try at once. A send that takes bytes shows the connection is up;
+    // EAGAIN means it is still connecting, and its end is reported as EPOLLOUT (or an error).
+    const head = this.toUp;
+    const out = head !== null && firstLen > 0 ? concat(head, RBUF.subarray(0, firstLen)) : head;
+    const total = out !== null ? out.length : firstLen;
+    const w = total === 0 ? -EAGAIN : sockSys.send(fd, out !== null ? ptr(out) : RBUF_PTR, total, SEND_FLAGS);
     if (w < 0 && w !== -EAGAIN) {
       sockSys.close(fd);
       this.connectFailed(errnoText(-w));
       return;
     }
     const up = w >= 0;
-    if (up) this.toUp = w === first!.length ? null : first!.subarray(w);
+    // What was not taken waits for EPOLLOUT (copied out of the shared buffer).
+    const sent = Math.max(w, 0);
+    this.toUp = sent === total ? null : out !== null ? out.subarray(sent) : RBUF.slice(sent, firstLen);
     const watch = !up || this.toUp !== null ? WATCH_OUT : WATCH;
     if (this.eng.loop.add(fd, watch, this) < 0) {
       sockSys.close(fd);
@@ -447,7 +452,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
    * on them (bytes, a FIN, a hangup) as events; what the relay did is applied here: the FINs it
    * read and forwarded (`ends`), the rest of a partial send.
    */
-  returned(why: number, side: number, _bits: number, ends: number, rest: Uint8Array | null): void {
+  returned(why: number, side: number, ends: number, rest: Uint8Array | null): void {
     if (!(this.f & MOVED) || this.f & FINISHED) return;
     // It stays here from now on: it came back for a full socket, a bulk stream or a recall, none
     // of which a relay handles (and moving it again would only bounce it).
