@@ -10,9 +10,13 @@
  * `node_modules/.bin/bun bench/proxy-compare.ts` (SECONDS_PER_RUN, IDLE_CONNS override the defaults;
  * MEMORY=0 skips the memory part, MEMORY=only runs nothing else; ROUNDS=n runs each row n times
  * with the proxies' order rotated and prints medians and each round's figures; ROWS=keep-alive,
- * close,transfer picks rows; ONE_THREAD=1 adds the epoll engine without relay threads,
- * `--proxy-threads 0`, as "uvs-epoll-1t"). The memory part runs last, on
- * fresh daemons: RSS that a load run grew stays grown.
+ * close,transfer picks rows; ONE_THREAD=1 adds the one-thread variants: the epoll engine without
+ * relay threads, `--proxy-threads 0`, as "uvs-epoll-1t", and HAProxy with `nbthread 1` as
+ * "haproxy-1t"). For the request rows it also prints each proxy's CPU time per request (user and
+ * system time of its process, all threads, from /proc): the client, the back end and the proxy
+ * share two cores, so a proxy's throughput here is its CPU per request against the CPU share the
+ * scheduler gives its threads. The memory part runs last, on fresh daemons: RSS that a load run
+ * grew stays grown.
  * Everything it starts is stopped at the end; it only talks to 127.0.0.1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -38,8 +42,11 @@ const PORT = {
   stream: 28103,
   uvsEpoll: 28104,
   uvsEpoll1t: 28107,
+  haproxy1t: 28108,
 };
 const ONE_THREAD = process.env.ONE_THREAD === "1";
+/** The proxies' processes by PORT key, for their CPU time. */
+const pids: Partial<Record<keyof typeof PORT, number>> = {};
 /** Fresh daemons for the memory part (RSS grown by a load run stays grown). */
 const MEMORY_PORT = { uvs: 28105, uvsEpoll: 28106 };
 
@@ -106,16 +113,16 @@ stream {
 `;
 }
 
-function haproxyConf(): string {
+function haproxyConf(port: number, threads?: number): string {
   return `global
-  maxconn ${Math.floor((HARD_LIMIT - 200) / 2)}
+  maxconn ${Math.floor((HARD_LIMIT - 200) / 2)}${threads ? `\n  nbthread ${threads}` : ""}
 defaults
   mode tcp
   timeout connect 5s
   timeout client 60s
   timeout server 60s
 listen cmp
-  bind 127.0.0.1:${PORT.haproxy}
+  bind 127.0.0.1:${port}
   server be 127.0.0.1:${PORT.backend}
 `;
 }
@@ -139,12 +146,21 @@ async function run(cmd: string[]): Promise<string> {
   return out + err;
 }
 
-async function keepAlive(port: number): Promise<number> {
-  const out = await run(["wrk", "-t1", "-c32", `-d${SECONDS}s`, `http://127.0.0.1:${port}/`]);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+/** A row's figure, and how many requests it took (for CPU per request; 0 for a transfer). */
+interface Measured {
+  value: number;
+  requests: number;
 }
 
-async function connClose(port: number): Promise<number> {
+async function keepAlive(port: number): Promise<Measured> {
+  const out = await run(["wrk", "-t1", "-c32", `-d${SECONDS}s`, `http://127.0.0.1:${port}/`]);
+  return {
+    value: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+  };
+}
+
+async function connClose(port: number): Promise<Measured> {
   const out = await run([
     "ab",
     "-q",
@@ -156,10 +172,13 @@ async function connClose(port: number): Promise<number> {
     "32",
     `http://127.0.0.1:${port}/`,
   ]);
-  return Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
+  return {
+    value: Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
+    requests: Number(/Complete requests:\s+(\d+)/.exec(out)?.[1] ?? 0),
+  };
 }
 
-async function bulk(port: number): Promise<number> {
+async function bulk(port: number): Promise<Measured> {
   const out = await run([
     "curl",
     "-s",
@@ -171,7 +190,16 @@ async function bulk(port: number): Promise<number> {
   ]);
   const [code, size, time] = out.trim().split(" ").map(Number);
   if (code !== 200 || size !== 1 << 30) throw new Error(`1 GiB transfer through ${port} failed: ${out}`);
-  return (size * 8) / time / 1e9; // Gbit/s
+  return { value: (size * 8) / time / 1e9, requests: 0 }; // Gbit/s
+}
+
+/** User and system CPU time of a process, all its threads (ms). */
+function cpuMs(pid: number): { user: number; sys: number } {
+  const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const tick = 1000 / 100; // USER_HZ
+  return { user: Number(f[11]) * tick, sys: Number(f[12]) * tick };
 }
 
 function rssKiB(pid: number): number {
@@ -204,7 +232,8 @@ async function main(): Promise<void> {
   writeFileSync(join(DIR, "www/index.html"), `${"x".repeat(100)}\n`);
   Bun.spawnSync(["truncate", "-s", "1G", join(DIR, "www/1g")]);
   writeFileSync(join(DIR, "nginx.conf"), nginxConf());
-  writeFileSync(join(DIR, "haproxy.cfg"), haproxyConf());
+  writeFileSync(join(DIR, "haproxy.cfg"), haproxyConf(PORT.haproxy));
+  writeFileSync(join(DIR, "haproxy-1t.cfg"), haproxyConf(PORT.haproxy1t, 1));
   start(["nginx", "-c", join(DIR, "nginx.conf"), "-p", DIR], "nginx");
   await waitPort(PORT.backend);
   console.log(
@@ -222,12 +251,16 @@ function startUvs(name: string, port: number, engine: "bun" | "epoll", extra: st
 }
 
 async function throughput(): Promise<void> {
-  start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy");
-  startUvs("uvs", PORT.uvs, "bun");
-  startUvs("uvs-epoll", PORT.uvsEpoll, "epoll");
-  if (ONE_THREAD) startUvs("uvs-epoll-1t", PORT.uvsEpoll1t, "epoll", ["--proxy-threads", "0"]);
-  for (const [k, p] of Object.entries(PORT)) if (ONE_THREAD || k !== "uvsEpoll1t") await waitPort(p);
-  const rows: [string, (p: number) => Promise<number>, string, string][] = [
+  const oneThread = ["uvsEpoll1t", "haproxy1t"];
+  pids.haproxy = start(["haproxy", "-f", join(DIR, "haproxy.cfg")], "haproxy").pid;
+  pids.uvs = startUvs("uvs", PORT.uvs, "bun").pid;
+  pids.uvsEpoll = startUvs("uvs-epoll", PORT.uvsEpoll, "epoll").pid;
+  if (ONE_THREAD) {
+    pids.uvsEpoll1t = startUvs("uvs-epoll-1t", PORT.uvsEpoll1t, "epoll", ["--proxy-threads", "0"]).pid;
+    pids.haproxy1t = start(["haproxy", "-f", join(DIR, "haproxy-1t.cfg")], "haproxy-1t").pid;
+  }
+  for (const [k, p] of Object.entries(PORT)) if (ONE_THREAD || !oneThread.includes(k)) await waitPort(p);
+  const rows: [string, (p: number) => Promise<Measured>, string, string][] = [
     ["keep-alive (wrk -c32)", keepAlive, "req/s", "keep-alive"],
     ["connection close (ab -c32)", connClose, "req/s", "close"],
     ["1 GiB transfer (curl)", bulk, "Gbit/s", "transfer"],
@@ -239,14 +272,23 @@ async function throughput(): Promise<void> {
     // Each round runs the proxies in a rotated order (position in the sequence moved results by
     // up to 20 % on this machine); each figure is the median over the rounds.
     const runs: Record<string, number[]> = {};
+    /** CPU µs per request of each proxy's process, per round: [user, system]. */
+    const cpu: Record<string, [number, number][]> = {};
     const proxies: (keyof typeof PORT)[] = ["uvs", "uvsEpoll", "haproxy", "stream"];
-    if (ONE_THREAD) proxies.push("uvsEpoll1t");
+    if (ONE_THREAD) proxies.push("uvsEpoll1t", "haproxy1t");
     for (let round = 0; round < ROUNDS; round++) {
       const k0 = round % proxies.length;
       const order = ["backend", ...proxies.slice(k0), ...proxies.slice(0, k0)] as const;
       for (const k of order) {
-        const v = await fn(PORT[k]);
-        runs[k] = [...(runs[k] ?? []), v];
+        const pid = pids[k];
+        const before = pid ? cpuMs(pid) : null;
+        const m = await fn(PORT[k]);
+        runs[k] = [...(runs[k] ?? []), m.value];
+        if (pid && before && m.requests > 0) {
+          const after = cpuMs(pid);
+          const per = (ms: number) => (ms * 1000) / m.requests;
+          cpu[k] = [...(cpu[k] ?? []), [per(after.user - before.user), per(after.sys - before.sys)]];
+        }
       }
     }
     for (const [k, v] of Object.entries(runs)) r[k] = median(v);
@@ -269,11 +311,14 @@ async function throughput(): Promise<void> {
       );
       if (ONE_THREAD) {
         const one = runs.uvsEpoll1t.map((v, i) => v / runs.haproxy[i]);
+        const ha1 = runs.uvsEpoll1t.map((v, i) => v / runs.haproxy1t[i]);
         console.log(
-          `${"".padEnd(28)} uvs-epoll-1t (no relay threads): ${each("uvsEpoll1t")}; paired ÷ haproxy ${median(one).toFixed(2)}`,
+          `${"".padEnd(28)} uvs-epoll-1t (no relay threads): ${each("uvsEpoll1t")}; paired ÷ haproxy ${median(one).toFixed(2)}` +
+            `; haproxy-1t (nbthread 1): ${each("haproxy1t")}; uvs-epoll-1t ÷ haproxy-1t ${median(ha1).toFixed(2)}`,
         );
       }
     }
+    if (Object.keys(cpu).length > 0) console.log(`${"".padEnd(28)} ${cpuLine(cpu)}`);
   }
 }
 
@@ -296,6 +341,23 @@ async function memory(): Promise<void> {
     p.kill();
     await p.exited;
   }
+}
+
+/** "CPU µs/request (user+system): uvs-epoll 60.1 (9.8+50.3) …", medians over the rounds. */
+function cpuLine(cpu: Record<string, [number, number][]>): string {
+  const name: Record<string, string> = {
+    uvs: "uvs",
+    uvsEpoll: "uvs-epoll",
+    haproxy: "haproxy",
+    uvsEpoll1t: "uvs-epoll-1t",
+    haproxy1t: "haproxy-1t",
+  };
+  const parts = Object.entries(cpu).map(([k, v]) => {
+    const u = median(v.map((x) => x[0]));
+    const s = median(v.map((x) => x[1]));
+    return `${name[k] ?? k} ${(u + s).toFixed(1)} (${u.toFixed(1)}+${s.toFixed(1)})`;
+  });
+  return `CPU µs/request of the proxy's process (user+system), medians: ${parts.join("  ")}`;
 }
 
 function median(v: number[]): number {
