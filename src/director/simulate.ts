@@ -165,7 +165,7 @@ export class Simulation {
     if (op.sched_flags !== undefined) {
       if (!Array.isArray(op.sched_flags)) throw new OpError("sched_flags: expected an array of flag names");
       for (const f of op.sched_flags) {
-        const bit = SCHED_FLAG_BITS[String(f)];
+        const bit = typeof f === "string" ? SCHED_FLAG_BITS[f] : undefined;
         if (bit === undefined) throw new OpError(`sched_flags: unknown flag ${JSON.stringify(f)}`);
         flags |= bit;
       }

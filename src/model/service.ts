@@ -30,8 +30,10 @@ export const SCHED_FLAGS: Readonly<Record<string, { bit: number; needs?: string 
 };
 
 /** Name → bit, whatever the scheduler. */
-export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = Object.fromEntries(
-  Object.entries(SCHED_FLAGS).map(([name, f]) => [name, f.bit]),
+/** Without a prototype: a name such as "toString" is unknown, not a function. */
+export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = Object.assign(
+  Object.create(null),
+  Object.fromEntries(Object.entries(SCHED_FLAGS).map(([name, f]) => [name, f.bit])),
 );
 
 /** Flag bits of a list of names; null when a name is unknown. */

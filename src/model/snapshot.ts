@@ -132,6 +132,17 @@ export function parseSnapshot(text: string): Snapshot {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * A JSON value as an error message shows it. Never throws: String() of an object whose toString
+ * is not a function does (`{"toString": null}` is valid JSON).
+ */
+function shown(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object" && v !== null) return "an object";
+  if (typeof v === "bigint") return v.toString();
+  return JSON.stringify(v) ?? "nothing";
+}
+
 class V {
   constructor(readonly path: string) {}
   fail(msg: string): never {
@@ -149,8 +160,7 @@ class V {
     return v as unknown[];
   }
   int(v: unknown, min: number, max: number): number {
-    if (typeof v !== "number" || !Number.isInteger(v))
-      this.fail(`expected an integer, got ${JSON.stringify(String(v))}`);
+    if (typeof v !== "number" || !Number.isInteger(v)) this.fail(`expected an integer, got ${shown(v)}`);
     if ((v as number) < min || (v as number) > max) this.fail(`${v} is out of range ${min}..${max}`);
     return v as number;
   }

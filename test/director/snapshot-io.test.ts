@@ -71,6 +71,17 @@ describe("bad snapshots", () => {
       /destinations\[0\]\.forward/,
     ],
     ["negative counter", { services: [{ fwmark: 1, stats: { conns: -1 } }] }, /stats\.conns/],
+    // Found by the mutation property below: String() of this object throws a TypeError.
+    [
+      "an object without toString where an integer belongs",
+      { ipvs_info: { conn_tab_size: { toString: null } } },
+      /ipvs_info\.conn_tab_size: expected an integer, got an object/,
+    ],
+    [
+      "a string where an integer belongs",
+      { timeouts: { tcp: "900" } },
+      /timeouts\.tcp: expected an integer, got "900"/,
+    ],
   ];
   for (const [name, raw, re] of bad) {
     test(name, () => {
