@@ -6,6 +6,7 @@ import { type IpAddr, parseIp } from "../model/addr.ts";
 import type { Stmt, Token } from "../rules/cst.ts";
 import type { Diagnostics } from "../rules/model.ts";
 import { stmtPos, tokPos } from "../rules/values.ts";
+import { table } from "../util/table.ts";
 
 export interface VCtx {
   diags: Diagnostics;
@@ -51,14 +52,14 @@ export function secondsStmt(ctx: VCtx, s: Stmt, min: number, max: number): numbe
   return null;
 }
 
-const BOOLS: Record<string, boolean> = {
+const BOOLS: Record<string, boolean> = table({
   on: true,
   true: true,
   yes: true,
   off: false,
   false: false,
   no: false,
-};
+});
 
 /** A bare flag, or a flag with an optional BOOL (`on|off|true|false|yes|no`). */
 export function flagStmt(ctx: VCtx, s: Stmt): boolean | null {

@@ -9,6 +9,7 @@ import type { Stmt } from "../rules/cst.ts";
 import { unknownKeyword } from "../rules/keywords.ts";
 import type { Diagnostics, Pos } from "../rules/model.ts";
 import { stmtPos, tokPos } from "../rules/values.ts";
+import { table } from "../util/table.ts";
 import {
   blockOf,
   commandStmt,
@@ -189,7 +190,7 @@ const setGarp =
     if (v !== null) (d.cfg.garp as unknown as Record<string, number>)[key] = v;
   };
 
-const HANDLERS: Record<string, Handler> = {
+const HANDLERS: Record<string, Handler> = table({
   state: (ctx, s, d) => {
     const t = oneArg(ctx, s, "MASTER or BACKUP");
     if (t && t.text !== "MASTER" && t.text !== "BACKUP")
@@ -289,7 +290,7 @@ const HANDLERS: Record<string, Handler> = {
   v3_checksum_as_v2: (ctx, s, d) => {
     d.cfg.v3ChecksumAsV2 = flagStmt(ctx, s) ?? d.cfg.v3ChecksumAsV2;
   },
-};
+});
 
 /** `authentication { auth_type PASS|AH; auth_pass S }` (spec §3.1; uvs has no AH). */
 function authentication(ctx: VCtx, s: Stmt, d: Draft): void {

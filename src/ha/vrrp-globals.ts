@@ -4,6 +4,7 @@
  */
 import type { IpAddr } from "../model/addr.ts";
 import type { Stmt } from "../rules/cst.ts";
+import { table } from "../util/table.ts";
 import { flagStmt, intStmt, ipStmt, secondsStmt, type VCtx } from "./vrrp-config-values.ts";
 import { VRRP_MCAST4, VRRP_MCAST6, type VrrpVersion } from "./vrrp-packet.ts";
 
@@ -57,7 +58,7 @@ export function defaultGlobals(): VrrpGlobals {
 
 type Setter = (ctx: VCtx, s: Stmt, g: VrrpGlobals, seen: Set<string>) => void;
 
-const GLOBAL_KEYS: Record<string, Setter> = {
+const GLOBAL_KEYS: Record<string, Setter> = table({
   vrrp_version: (ctx, s, g) => {
     g.version = (intStmt(ctx, s, 2, 3) ?? g.version) as VrrpVersion;
   },
@@ -102,7 +103,7 @@ const GLOBAL_KEYS: Record<string, Setter> = {
   vrrp_check_unicast_src: (_ctx, _s, g) => {
     g.checkUnicastSrc = true;
   },
-};
+});
 
 /** Read the VRRP keys of every global_defs block (later ones win, as keepalived reads them). */
 export function globalVrrp(ctx: VCtx, blocks: readonly Stmt[]): VrrpGlobals {

@@ -1,6 +1,7 @@
+import { table } from "../util/table.ts";
 /** The few bytes of RFC 1035 the DNS checks need: a query, and a reply's header and answers. */
 
-export const DNS_TYPE_CODES: Readonly<Record<string, number>> = {
+export const DNS_TYPE_CODES: Readonly<Record<string, number>> = table({
   A: 1,
   NS: 2,
   CNAME: 5,
@@ -11,7 +12,7 @@ export const DNS_TYPE_CODES: Readonly<Record<string, number>> = {
   AAAA: 28,
   RRSIG: 46,
   DNSKEY: 48,
-};
+});
 
 /** A query with RD set, class IN. */
 export function buildQuery(id: number, name: string, type: number): Uint8Array {

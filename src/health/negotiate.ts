@@ -9,6 +9,8 @@
  * In a rules file they are `MISC_CHECK { misc_path "uvs health negotiate SERVICE HOST:PORT …" }`,
  * which uvs runs in-process (and `uvs health negotiate` runs from a shell).
  */
+
+import { table } from "../util/table.ts";
 import { type Conversation, converse } from "./conversation.ts";
 import { dnsQuery } from "./dns.ts";
 import { httpProbe } from "./http.ts";
@@ -86,7 +88,7 @@ function lineProtocol(banner: RegExp, steps: (s: NegotiateSpec) => [string, RegE
 
 const login = (s: NegotiateSpec) => s.login !== null;
 
-const TALKS: Record<string, Talk> = {
+const TALKS: Record<string, Talk> = table({
   pop: lineProtocol(
     /^\+OK/,
     (s) =>
@@ -155,7 +157,7 @@ const TALKS: Record<string, Talk> = {
     return ch === "S" || ch === "N" ? a.done(true, `SSLRequest answered ${ch}`) : a.fail("not PostgreSQL");
   },
   connect: async (_c, _s, a) => a.done(true, "TCP connect only (no negotiate exchange for this service)"),
-};
+});
 TALKS.submission = TALKS.smtp;
 TALKS.pops = TALKS.pop;
 TALKS.imaps = TALKS.imap;

@@ -1,4 +1,6 @@
 /** Checker type → implementation. Types uvs cannot run (BFD_CHECK, FILE_CHECK) are listed apart. */
+
+import { table } from "../util/table.ts";
 import type { Checker } from "./checker.ts";
 import { dnsCheck } from "./dns.ts";
 import { httpCheck } from "./http.ts";
@@ -8,7 +10,7 @@ import { smtpCheck } from "./smtp.ts";
 import { tcpCheck } from "./tcp.ts";
 import { udpCheck } from "./udp.ts";
 
-export const CHECKERS: Readonly<Record<string, Checker>> = {
+export const CHECKERS: Readonly<Record<string, Checker>> = table({
   TCP_CHECK: tcpCheck,
   HTTP_GET: httpCheck,
   SSL_GET: httpCheck,
@@ -17,7 +19,7 @@ export const CHECKERS: Readonly<Record<string, Checker>> = {
   UDP_CHECK: udpCheck,
   PING_CHECK: pingCheck,
   MISC_CHECK: miscCheck,
-};
+});
 
 export function checkerFor(type: string): Checker | null {
   return CHECKERS[type] ?? null;

@@ -1,3 +1,4 @@
+import { table } from "../util/table.ts";
 /**
  * What every checker returns (Seesaw's Result): never an exception, always a message that says
  * what was tried and, on failure, which step failed ("HTTP GET 127.0.0.1:80/health: status 503,
@@ -40,7 +41,7 @@ export function reason(e: unknown): string {
   return String(e);
 }
 
-const ERRNO: Record<string, string> = {
+const ERRNO: Record<string, string> = table({
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset by peer",
   EHOSTUNREACH: "host unreachable",
@@ -48,7 +49,7 @@ const ERRNO: Record<string, string> = {
   ETIMEDOUT: "timed out",
   EADDRNOTAVAIL: "address not available",
   EPIPE: "broken pipe",
-};
+});
 
 function describeErrno(code: string): string {
   return ERRNO[code] ?? code;

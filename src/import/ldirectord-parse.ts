@@ -1,3 +1,4 @@
+import { table } from "../util/table.ts";
 /**
  * ldirectord.cf (§4.1–4.4) → a typed model. Strict like ldirectord: an unknown directive or a bad
  * value is an error with its line number (ldirectord exits 2). Globals start in column 0; a
@@ -100,7 +101,7 @@ export const VIRTUAL_KEYS = new Set([
 ]);
 
 /** Service names ldirectord's real= and virtual= accept for ports (/etc/services subset). */
-export const PORT_NAMES: Readonly<Record<string, number>> = {
+export const PORT_NAMES: Readonly<Record<string, number>> = table({
   ftp: 21,
   smtp: 25,
   domain: 53,
@@ -119,7 +120,7 @@ export const PORT_NAMES: Readonly<Record<string, number>> = {
   mysql: 3306,
   postgresql: 5432,
   sip: 5060,
-};
+});
 
 const unquote = (v: string) => v.trim().replace(/^"(.*)"$/, "$1");
 

@@ -1,4 +1,5 @@
 import type { Scheduler } from "../sched/scheduler.ts";
+import { table } from "../util/table.ts";
 import { type Family, formatAddrPort, type IpAddr } from "./addr.ts";
 import type { Dest } from "./dest.ts";
 import { RateEstimator } from "./rate.ts";
@@ -19,7 +20,7 @@ export const SVC_F_SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3;
  * ipvsadm's names for the scheduler flag bits; sh/mh name the first two bits after themselves,
  * and those names are accepted only with that scheduler (`needs`).
  */
-export const SCHED_FLAGS: Readonly<Record<string, { bit: number; needs?: string }>> = {
+export const SCHED_FLAGS: Readonly<Record<string, { bit: number; needs?: string }>> = table({
   "flag-1": { bit: SVC_F_SCHED1 },
   "flag-2": { bit: SVC_F_SCHED2 },
   "flag-3": { bit: SVC_F_SCHED3 },
@@ -27,12 +28,10 @@ export const SCHED_FLAGS: Readonly<Record<string, { bit: number; needs?: string 
   "sh-port": { bit: SVC_F_SCHED2, needs: "sh" },
   "mh-fallback": { bit: SVC_F_SCHED1, needs: "mh" },
   "mh-port": { bit: SVC_F_SCHED2, needs: "mh" },
-};
+});
 
 /** Name → bit, whatever the scheduler. */
-/** Without a prototype: a name such as "toString" is unknown, not a function. */
-export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = Object.assign(
-  Object.create(null),
+export const SCHED_FLAG_BITS: Readonly<Record<string, number>> = table(
   Object.fromEntries(Object.entries(SCHED_FLAGS).map(([name, f]) => [name, f.bit])),
 );
 

@@ -10,8 +10,9 @@ import { Service, type ServiceConfig, type ServiceId } from "../model/service.ts
 import { MH_TAB_SIZE } from "../sched/mh.ts";
 import { createScheduler } from "../sched/registry.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
+import { table } from "../util/table.ts";
 
-export const HASH_TABLE_SIZE: Readonly<Record<string, number>> = { sh: 256, dh: 256, mh: MH_TAB_SIZE };
+export const HASH_TABLE_SIZE: Readonly<Record<string, number>> = table({ sh: 256, dh: 256, mh: MH_TAB_SIZE });
 
 /** One destination of a scratch table: its config and the kernel's last non-zero weight. */
 export interface TableDest {

@@ -5,6 +5,7 @@
  * default and is reported as a problem (a warning), never an error.
  */
 import { formatAddrPort } from "../model/addr.ts";
+import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
 import type { CheckerRule, DestRule, Pos, ServiceRule } from "./model.ts";
 import { stmtPos } from "./values.ts";
@@ -87,8 +88,8 @@ export interface SettingsProblem {
   message: string;
 }
 
-const RETRY: Record<string, number> = { DNS_CHECK: 3, MISC_CHECK: 0 };
-const BEFORE_RETRY: Record<string, number> = { HTTP_GET: 3000, SSL_GET: 3000 };
+const RETRY: Record<string, number> = table({ DNS_CHECK: 3, MISC_CHECK: 0 });
+const BEFORE_RETRY: Record<string, number> = table({ HTTP_GET: 3000, SSL_GET: 3000 });
 const SOCKET_DEFAULTS = { delayLoop: 60_000, connectTimeout: 5000 };
 const DNS_TYPES = new Set(["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"]);
 

@@ -3,6 +3,7 @@
  * reported; the result is only usable when no error was.
  */
 import { serviceKey } from "../model/service.ts";
+import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
 import { type Group, parseGroup } from "./group.ts";
 import { TOP_ACTED, TOP_KEPT, TOP_VRRP, unknownKeyword } from "./keywords.ts";
@@ -11,11 +12,11 @@ import { serviceRules } from "./service-rules.ts";
 import { arity, type Ctx, stmtPos, wantsBlock } from "./values.ts";
 import { parseVirtualServer } from "./virtual-server.ts";
 
-const PREPROCESSOR: Record<string, string> = {
+const PREPROCESSOR: Record<string, string> = table({
   $: "parameter definitions ($NAME=…)",
   "@": "config-id conditionals (@ID …)",
   "~": "sequence expansions (~SEQ, ~LST)",
-};
+});
 
 function collectGroups(ctx: Ctx, stmts: readonly Stmt[]): Map<string, Group> {
   const groups = new Map<string, Group>();

@@ -1,3 +1,4 @@
+import { table } from "../util/table.ts";
 /**
  * Which keywords each block may hold: those uvs acts on, and keepalived's keywords uvs keeps (in
  * the model and through write-back) but does not act on yet — those get a warning naming them.
@@ -169,7 +170,7 @@ const NON_SOCKET_COMMON = [
 const HTTP = ["url", "virtualhost", "http_protocol", "fast_recovery", "nb_get_retry"];
 
 /** Keywords each checker block may hold (§1.8). */
-export const CHECKER_KEYWORDS: Readonly<Record<string, ReadonlySet<string>>> = {
+export const CHECKER_KEYWORDS: Readonly<Record<string, ReadonlySet<string>>> = table({
   TCP_CHECK: new Set(SOCKET_COMMON),
   HTTP_GET: new Set([...SOCKET_COMMON, ...HTTP]),
   SSL_GET: new Set([...SOCKET_COMMON, ...HTTP, "enable_sni", "sni_name", "tls_compliant"]),
@@ -180,7 +181,7 @@ export const CHECKER_KEYWORDS: Readonly<Record<string, ReadonlySet<string>>> = {
   MISC_CHECK: new Set([...NON_SOCKET_COMMON, "misc_path", "misc_timeout", "misc_dynamic", "user"]),
   BFD_CHECK: new Set(["name", "alpha"]),
   FILE_CHECK: new Set(["track_file", "weight", "dynamic"]),
-};
+});
 
 export const URL_KEYWORDS = new Set([
   "path",

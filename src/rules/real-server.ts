@@ -3,6 +3,7 @@
  * virtual server's defaults and port rules are applied (see service-rules.ts).
  */
 import type { IpAddr } from "../model/addr.ts";
+import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
 import { checkerRule, keepStmt } from "./kept.ts";
 import { CHECKERS, RS_ACTED, RS_KEPT, unknownKeyword } from "./keywords.ts";
@@ -38,7 +39,10 @@ export interface RsSpec {
 export const MAX_WEIGHT = 2147483647;
 
 /** keepalived's alias pairs count as one keyword for the duplicate check. */
-export const CANONICAL: Readonly<Record<string, string>> = { lb_kind: "lvs_method", lb_algo: "lvs_sched" };
+export const CANONICAL: Readonly<Record<string, string>> = table({
+  lb_kind: "lvs_method",
+  lb_algo: "lvs_sched",
+});
 
 /** Reports a second statement of a single-valued keyword; true when `s` is the first. */
 export function firstOf(ctx: Ctx, seen: Map<string, Stmt>, s: Stmt): boolean {

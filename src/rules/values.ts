@@ -4,6 +4,7 @@
  */
 import { type IpAddr, parseIp } from "../model/addr.ts";
 import type { ForwardMethod, TunnelCsum, TunnelType } from "../model/dest.ts";
+import { table } from "../util/table.ts";
 import type { Stmt, Token } from "./cst.ts";
 import { type Diagnostics, type Pos, posOf } from "./model.ts";
 
@@ -68,7 +69,7 @@ export interface Method {
   tunnelCsum: TunnelCsum;
 }
 
-const METHODS: Record<string, ForwardMethod> = { NAT: "masq", DR: "route", TUN: "tunnel" };
+const METHODS: Record<string, ForwardMethod> = table({ NAT: "masq", DR: "route", TUN: "tunnel" });
 const CSUMS = new Set(["nocsum", "csum", "remcsum"]);
 
 /** `NAT` | `DR` | `TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]` (upper case, as keepalived). */

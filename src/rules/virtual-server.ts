@@ -6,6 +6,7 @@
 import { type Family, type IpAddr, parseIpv4Strict } from "../model/addr.ts";
 import type { Protocol } from "../model/service.ts";
 import { isSchedulerName } from "../sched/registry.ts";
+import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
 import { checkerRule, keepStmt } from "./kept.ts";
 import { CHECKERS, unknownKeyword, VS_ACTED, VS_KEPT } from "./keywords.ts";
@@ -82,7 +83,7 @@ function parseHeader(ctx: Ctx, s: Stmt): VsHeader | null {
   return addr && port !== null ? { kind: "addr", addr, port } : null;
 }
 
-const PROTOCOLS: Record<string, Protocol> = { tcp: "tcp", udp: "udp", sctp: "sctp" };
+const PROTOCOLS: Record<string, Protocol> = table({ tcp: "tcp", udp: "udp", sctp: "sctp" });
 
 function granularityArg(ctx: Ctx, s: Stmt): VsSpec["granularity"] {
   if (!arity(ctx, s, 1, 1, "a netmask (IPv4) or a prefix length 1..128 (IPv6)")) return null;

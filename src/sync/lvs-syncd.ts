@@ -10,6 +10,7 @@ import { type IpAddr, parseIp } from "../model/addr.ts";
 import type { Stmt, Token } from "../rules/cst.ts";
 import type { Diagnostics } from "../rules/model.ts";
 import { stmtPos, tokPos } from "../rules/values.ts";
+import { table } from "../util/table.ts";
 
 export interface LvsSyncd {
   ifname: string;
@@ -22,12 +23,13 @@ export interface LvsSyncd {
   group?: IpAddr;
 }
 
-const NUMERIC: Record<string, { key: "syncid" | "maxlen" | "port" | "ttl"; min: number; max: number }> = {
-  id: { key: "syncid", min: 0, max: 255 },
-  maxlen: { key: "maxlen", min: 1, max: 65535 - 20 - 8 },
-  port: { key: "port", min: 1, max: 65535 },
-  ttl: { key: "ttl", min: 1, max: 255 },
-};
+const NUMERIC: Record<string, { key: "syncid" | "maxlen" | "port" | "ttl"; min: number; max: number }> =
+  table({
+    id: { key: "syncid", min: 0, max: 255 },
+    maxlen: { key: "maxlen", min: 1, max: 65535 - 20 - 8 },
+    port: { key: "port", min: 1, max: 65535 },
+    ttl: { key: "ttl", min: 1, max: 255 },
+  });
 
 function int(t: Token, min: number, max: number): number | null {
   if (!/^[0-9]{1,6}$/.test(t.text)) return null;

@@ -248,3 +248,20 @@ describe("warnings name what uvs does not act on", () => {
     ]);
   });
 });
+
+describe("names of Object's methods are unknown names, not methods", () => {
+  for (const name of ["toString", "constructor", "__proto__", "valueOf", "hasOwnProperty"]) {
+    test(name, () => {
+      for (const text of [
+        VS("").replace("NAT", name),
+        VS("").replace("TCP", name),
+        VS(`  ${name} 1\n`),
+        VS(`  real_server 10.0.0.1 80 {\n    ${name} {\n    }\n  }\n`),
+      ]) {
+        const r = parse(text);
+        expect(r.config).toBeNull();
+        expect(lines(errors(r.diagnostics)).join("\n")).toContain(`'${name}'`);
+      }
+    });
+  }
+});

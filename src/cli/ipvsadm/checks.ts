@@ -3,6 +3,7 @@
  * (generic_opt_check), list conflicts, and the -A/-E and -a/-e consistency rules.
  */
 import { SCHED_FLAGS, SVC_F_ONEPACKET, SVC_F_PERSISTENT } from "../../model/service.ts";
+import { table } from "../../util/table.ts";
 import type { Command } from "./command.ts";
 import { fail } from "./fail.ts";
 import { IPPROTO_UDP } from "./hostport.ts";
@@ -64,7 +65,7 @@ export function serviceCheck(ce: Command): void {
 }
 
 const TUN_OPTS: OptName[] = ["tun-port", "tun-nocsum", "tun-csum", "tun-remcsum"];
-const TUN_MATRIX: Record<string, string> = { ipip: "xxxx", gue: "+111", gre: "x11x" };
+const TUN_MATRIX: Record<string, string> = table({ ipip: "xxxx", gue: "+111", gre: "x11x" });
 
 function tunnelMatrixCheck(ce: Command): void {
   const type = ce.dest.tunType;

@@ -5,6 +5,7 @@
  */
 import { type Family, type IpAddr, parseIp } from "../../model/addr.ts";
 import type { SnapConn, Snapshot } from "../../model/snapshot.ts";
+import { table } from "../../util/table.ts";
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "./hostport.ts";
 import type { NameDb } from "./names.ts";
 import { addrPort, left } from "./text.ts";
@@ -41,7 +42,7 @@ export function procConnLine(c: SnapConn): string {
   return `${cols.join(" ")}${pe}`;
 }
 
-const CONN_PROTO: Record<string, number> = { TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP };
+const CONN_PROTO: Record<string, number> = table({ TCP: IPPROTO_TCP, UDP: IPPROTO_UDP, SCTP: IPPROTO_SCTP });
 
 /** sscanf's %X into an unsigned short: the hex value cut to 16 bits. */
 const hex16 = (s: string) => Number.parseInt(s, 16) & 0xffff;

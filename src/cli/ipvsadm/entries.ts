@@ -7,6 +7,7 @@ import { type Family, type IpAddr, parseIp } from "../../model/addr.ts";
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT, schedFlagsFromNames } from "../../model/service.ts";
 import type { SnapDest, SnapService } from "../../model/snapshot.ts";
 import type { RateValues, StatsValues } from "../../model/stats.ts";
+import { table } from "../../util/table.ts";
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from "./hostport.ts";
 
 export interface SvcEntry {
@@ -46,7 +47,7 @@ export interface DestEntry {
   rates: RateValues;
 }
 
-const PROTO_NUM: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
+const PROTO_NUM: Record<string, number> = table({ tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP });
 
 function ip(text: string): IpAddr {
   const a = parseIp(text);

@@ -4,6 +4,7 @@
  */
 import { ipv4FromU32, ipv6FromWords, parseIpv4Strict, parseIpv6 } from "../../model/addr.ts";
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from "../../model/service.ts";
+import { table } from "../../util/table.ts";
 import type { Command } from "./command.ts";
 import { fail } from "./fail.ts";
 import { hostToU32, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, parseHostPort } from "./hostport.ts";
@@ -48,11 +49,11 @@ function parseFwmark(arg: string): number {
   return Number(v);
 }
 
-const SERVICE_PROTOCOL: Record<string, number> = {
+const SERVICE_PROTOCOL: Record<string, number> = table({
   t: IPPROTO_TCP,
   u: IPPROTO_UDP,
   "sctp-service": IPPROTO_SCTP,
-};
+});
 
 function serviceOption(ce: Command, val: string, arg: string, env: OptionEnv): void {
   setOption(ce, "service-address");
@@ -101,9 +102,9 @@ function mcastGroupOption(ce: Command, arg: string): void {
   }
 }
 
-const TUN_FLAG: Record<string, number> = { "tun-nocsum": 0, "tun-csum": 1, "tun-remcsum": 2 };
-const FORWARD: Record<string, "masq" | "tunnel" | "route"> = { m: "masq", i: "tunnel", g: "route" };
-const FORMAT_FLAG: Record<string, keyof Command["format"]> = {
+const TUN_FLAG: Record<string, number> = table({ "tun-nocsum": 0, "tun-csum": 1, "tun-remcsum": 2 });
+const FORWARD: Record<string, "masq" | "tunnel" | "route"> = table({ m: "masq", i: "tunnel", g: "route" });
+const FORMAT_FLAG: Record<string, keyof Command["format"]> = table({
   stats: "stats",
   rate: "rate",
   thresholds: "thresholds",
@@ -111,7 +112,7 @@ const FORMAT_FLAG: Record<string, keyof Command["format"]> = {
   nosort: "nosort",
   exact: "exact",
   "tun-info": "tunInfo",
-};
+});
 
 function listOption(ce: Command, val: string): boolean {
   const flag = FORMAT_FLAG[val];

@@ -2,6 +2,8 @@
  * ipvsadm 1.31's option table, command and option names (in the index order its error messages
  * and the command × option legality check use), and that legality table.
  */
+
+import { table } from "../../util/table.ts";
 import type { PoptOption } from "./popt.ts";
 
 export const CMD_NAMES = [
@@ -123,7 +125,7 @@ export const POPT_TABLE: readonly PoptOption[] = [
 ];
 
 /** Which popt values are commands (only accepted as the first option). */
-export const COMMAND_OF: Readonly<Record<string, CmdName | "help" | "version">> = {
+export const COMMAND_OF: Readonly<Record<string, CmdName | "help" | "version">> = table({
   A: "add-service",
   E: "edit-service",
   D: "delete-service",
@@ -140,7 +142,7 @@ export const COMMAND_OF: Readonly<Record<string, CmdName | "help" | "version">> 
   S: "save",
   "start-daemon": "start-daemon",
   "stop-daemon": "stop-daemon",
-};
+});
 
 /** '+' required, 'x' illegal, '1' one of an exclusive group, ' ' optional. */
 type Legality = "+" | "x" | "1" | " ";
