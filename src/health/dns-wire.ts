@@ -1,5 +1,5 @@
-import { table } from "../util/table.ts";
 /** The few bytes of RFC 1035 the DNS checks need: a query, and a reply's header and answers. */
+import { table } from "../util/table.ts";
 
 export const DNS_TYPE_CODES: Readonly<Record<string, number>> = table({
   A: 1,

@@ -1,9 +1,9 @@
-import { table } from "../util/table.ts";
 /**
  * What every checker returns (Seesaw's Result): never an exception, always a message that says
  * what was tried and, on failure, which step failed ("HTTP GET 127.0.0.1:80/health: status 503,
  * expected 200-299"), so the health history reads as a log.
  */
+import { table } from "../util/table.ts";
 
 export interface CheckResult {
   ok: boolean;

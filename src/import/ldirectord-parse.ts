@@ -1,9 +1,9 @@
-import { table } from "../util/table.ts";
 /**
  * ldirectord.cf (§4.1–4.4) → a typed model. Strict like ldirectord: an unknown directive or a bad
  * value is an error with its line number (ldirectord exits 2). Globals start in column 0; a
  * `virtual=` line opens a section of lines indented by ≥4 spaces or a tab.
  */
+import { table } from "../util/table.ts";
 
 export interface LdReal {
   line: number;

@@ -1,10 +1,10 @@
-import { table } from "../util/table.ts";
 /**
  * Which keywords each block may hold: those uvs acts on, and keepalived's keywords uvs keeps (in
  * the model and through write-back) but does not act on yet — those get a warning naming them.
  * Anything else is an error, with a "did you mean" when it is close to a known keyword:
  * keepalived ignores unknown keywords silently, which hides typos (its most reported pain).
  */
+import { table } from "../util/table.ts";
 
 /** Top-level keywords uvs acts on. */
 export const TOP_ACTED = new Set([

@@ -180,6 +180,12 @@ const errorCases: [string, string[], string, number][] = [
     2,
   ],
   ["sched flags before table", ["-L", "-b", "nope"], "invalid scheduler flag `nope'\n", 2],
+  [
+    "an Object method's name",
+    ["-A", "-t", "1.2.3.4:80", "-b", "toString"],
+    "invalid scheduler flag `toString'\n",
+    2,
+  ],
   // command × option table, in option-index order
   [
     "need service",

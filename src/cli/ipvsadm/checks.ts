@@ -11,14 +11,12 @@ import { LEGALITY, OPT_NAMES, type OptName } from "./options.ts";
 
 export const DEFAULT_SCHEDULER = "wlc";
 
-const FLAG_BITS = SCHED_FLAGS;
-
 /** parse_sched_flags(): strtok on ',' (empty tokens vanish), checked against -s or wlc. */
 export function parseSchedFlags(schedName: string, arg: string): number {
   const sched = schedName || DEFAULT_SCHEDULER;
   let flags = 0;
   for (const token of arg.split(",").filter((t) => t !== "")) {
-    const f = Object.hasOwn(FLAG_BITS, token) ? FLAG_BITS[token] : undefined;
+    const f = SCHED_FLAGS[token]; // a table without a prototype: "toString" is not a flag
     if (!f) fail(`invalid scheduler flag \`${token}'`);
     flags |= f.bit;
     if (f.needs && f.needs !== sched) fail(`incompatible scheduler flag \`${token}'`);
