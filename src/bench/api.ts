@@ -58,6 +58,9 @@ export interface BenchResult {
   engine: string;
   /** The ffi engine's C fast path (src/bench/fastpath.c) read the common answers. */
   fastPath: boolean;
+  /** Answers the C fast path read whole, and of them those whose body came in later reads. */
+  fastPathAnswers: number;
+  fastPathSplit: number;
   host: string;
   port: number;
   path: string;

@@ -2,13 +2,18 @@
  * The ffi HTTP engine's hot loop in C (compiled at start by bun:ffi's TinyCC; ffi-driver.ts).
  *
  * One call: epoll_wait, then for each ready socket whose slot is "armed" (its request is all
- * sent and no byte of the answer has come), recv; when the bytes hold one whole answer of the
- * common shape (a status line, headers, a Content-Length body, all in this read), record it
- * and, on a kept-alive connection with budget left, send the next request at once. Everything
- * else is handed to the JavaScript engine as it is (the event, and the bytes read if any), which
- * has the full parser: chunked and close-delimited bodies, split heads, HEAD, 1xx/204/304, the
- * Server header, server names, errors. The header checks below are the JavaScript parser's
- * (parser.ts) for this shape, so both report the same status, length and keep-alive.
+ * sent and no byte of the answer has come), recv; when the bytes hold a whole head of the
+ * common shape (a status line, headers, a Content-Length body) and the body, record the answer
+ * and, on a kept-alive connection with budget left, send the next request at once. A body that
+ * goes on in later reads (a server that writes its head and its body apart, as nginx with
+ * sendfile and without tcp_nopush does) is followed here too: the slot keeps the parsed head and
+ * the bytes still due (part[]), and the answer is recorded when the last of them comes.
+ * Everything else is handed to the JavaScript engine as it is (the event, and the bytes read if
+ * any), which has the full parser: chunked and close-delimited bodies, split heads, HEAD,
+ * 1xx/204/304, the Server header, server names, errors; a hand-over in the middle of a body
+ * leaves part[] for the JavaScript parser to take up. The header checks below are the
+ * JavaScript parser's (parser.ts) for this shape, so both report the same status, length and
+ * keep-alive.
  *
  * No system headers (TinyCC has none of its own here): the few declarations are below. TinyCC
  * does not optimise: byte loops are slow, so lines are found with libc's memchr (vectorised).
@@ -51,6 +56,7 @@ int strncasecmp(const char *a, const char *b, size_t n);
 #define C_FLAGS 3    /* F_* */
 /* ctl[]: out */
 #define C_EVENTS 4   /* what epoll_wait returned */
+#define C_SPLIT 5    /* answers recorded here that came in more than one read */
 #define C_READ 6     /* bytes read (the JavaScript loop counts what it sends) */
 #define C_NOW 7      /* the batch's clock reading */
 
@@ -59,9 +65,23 @@ int strncasecmp(const char *a, const char *b, size_t n);
 
 /* out[]: records of REC doubles */
 #define REC 8
-#define K_DONE 1    /* slot, status, body bytes, keep-alive, bytes read, next started, next sent */
+#define K_DONE 1    /* slot, status, body bytes, keep-alive, first byte's time, next started, next sent */
 #define K_HANDOFF 2 /* slot, epoll bits, recv result (or NO_RECV), offset in rbuf */
 #define NO_RECV (-1e9)
+
+/* armed[]: what the C loop may do with a slot's next event */
+#define A_JS 0     /* nothing: the JavaScript engine has the slot */
+#define A_ARMED 1  /* the request is all sent, no byte of the answer has come */
+#define A_BODY 2   /* the head is read, part[] holds it and the body bytes still due */
+
+/* part[]: PART doubles per slot, for an answer whose body goes on in later reads */
+#define PART 8
+#define P_STATUS 0
+#define P_LENGTH 1
+#define P_KA 2
+#define P_LEFT 3  /* body bytes still due (> 0) */
+#define P_T0 4    /* the first byte's time */
+#define P_READ 5  /* bytes of this answer read so far */
 
 /*
  * Per slot, the last head parsed in full (CACHE_STRIDE bytes: 8 ints, then the head): its length,
@@ -107,16 +127,17 @@ static int has_lower(const unsigned char *b, int p, int e, const char *w, int n)
   return 0;
 }
 
-/*
- * One whole answer of the common shape in b[0..n)? Then 1, with status, body length and
- * keep-alive; else 0 (the JavaScript parser takes the bytes).
- */
 /* Index of the next line feed in b[p..n), or n. */
 static int line_end(const unsigned char *b, int p, int n) {
   const unsigned char *q = memchr(b + p, 10, n - p);
   return q ? (int)(q - b) : n;
 }
 
+/*
+ * A whole head of the common shape at b[0..n)? Then status, body length, keep-alive and the
+ * head's length, and 1 when the body is all here too, 2 when it goes on in a later read; else 0
+ * (the JavaScript parser takes the bytes).
+ */
 static int parse(const unsigned char *b, int n, int want_server, struct answer *a) {
   a->date_len = 0;
   int le = line_end(b, 0, n);
@@ -171,15 +192,14 @@ static int parse(const unsigned char *b, int n, int want_server, struct answer *
     p = le + 1;
   }
   if (st < 200 || st == 204 || st == 304 || len < 0) return 0;
-  if ((long)(n - (le + 1)) < len) return 0; /* the body goes on in a later read */
   a->status = st;
   a->length = len;
   a->ka = keep;
   a->head_len = le + 1;
-  return 1;
+  return (long)(n - (le + 1)) < len ? 2 : 1;
 }
 
-/* The slot's cached head matches b[0..n): the answer is the cached one (if its body is all here). */
+/* The slot's cached head starts b[0..n): the answer is the cached one; 1 or 2 as parse() says. */
 static int cached(const unsigned char *c, const unsigned char *b, int n, struct answer *a) {
   const int *m = (const int *)c;
   int hl = m[M_HEAD_LEN];
@@ -188,11 +208,11 @@ static int cached(const unsigned char *c, const unsigned char *b, int n, struct 
   int d = m[M_DATE_OFF], dl = m[M_DATE_LEN];
   if (memcmp(b, h, d) != 0 || memcmp(b + d + dl, h + d + dl, hl - d - dl) != 0) return 0;
   if (dl > 0 && memchr(b + d, 10, dl)) return 0;
-  if ((long)(n - hl) < (long)m[M_LENGTH]) return 0;
   a->status = m[M_STATUS];
   a->length = m[M_LENGTH];
   a->ka = m[M_KA];
-  return 1;
+  a->head_len = hl;
+  return (long)(n - hl) < (long)m[M_LENGTH] ? 2 : 1;
 }
 
 static void remember(unsigned char *c, const unsigned char *b, const struct answer *a) {
@@ -210,13 +230,60 @@ static void remember(unsigned char *c, const unsigned char *b, const struct answ
   m[M_HEAD_LEN] = a->head_len;
 }
 
+/* Hand slot i's event over to the JavaScript engine: got is the recv result or NO_RECV. */
+static void handoff(double *r, int i, unsigned bits, double got, int roff) {
+  r[0] = K_HANDOFF;
+  r[1] = i;
+  r[2] = bits;
+  r[3] = got;
+  r[4] = roff;
+}
+
+/*
+ * The bytes b[0..got) of slot i's answer: 1 when they end it (a filled in), 0 when it goes on
+ * (the slot is then A_BODY, its head in part[]), -1 when the JavaScript parser must take them.
+ */
+static int take(int i, unsigned char *armed, double *part, unsigned char *cache, const unsigned char *b, long got,
+                int flags, double now, struct answer *a, double *t0) {
+  double *pp = part + (long)i * PART;
+  if (armed[i] == A_BODY) {
+    if (got <= 0 || got > pp[P_LEFT]) return -1; /* a close, a reset, or bytes beyond the body */
+    pp[P_LEFT] -= got;
+    pp[P_READ] += got;
+    if (pp[P_LEFT] > 0) return 0;
+    a->status = (int)pp[P_STATUS];
+    a->length = (long)pp[P_LENGTH];
+    a->ka = (int)pp[P_KA];
+    *t0 = pp[P_T0];
+    return 1;
+  }
+  if (got <= 0) return -1;
+  unsigned char *c = cache + (long)i * CACHE_STRIDE;
+  int ok = cached(c, b, (int)got, a);
+  if (!ok) {
+    ok = parse(b, (int)got, flags & F_WANT_SERVER, a);
+    if (ok) remember(c, b, a);
+  }
+  if (!ok) return -1;
+  *t0 = now;
+  if (ok == 1) return 1;
+  pp[P_STATUS] = a->status;
+  pp[P_LENGTH] = (double)a->length;
+  pp[P_KA] = a->ka;
+  pp[P_LEFT] = (double)(a->length - (got - a->head_len));
+  pp[P_T0] = now;
+  pp[P_READ] = (double)got;
+  armed[i] = A_BODY;
+  return 0;
+}
+
 /*
  * Returns the number of records written to out, or -errno when epoll_wait failed. Stops early
  * when out or rbuf is full: the epoll set is level-triggered, what was not read is reported again.
  */
 int uvs_bench_pump(int ep, unsigned *events, int max_events, int timeout, int *fds, unsigned *serials,
                    unsigned char *armed, unsigned char *rbuf, int rbuf_len, const unsigned char *req, int req_len,
-                   double *ctl, double *out, int out_max, unsigned char *cache) {
+                   double *ctl, double *out, int out_max, unsigned char *cache, double *part) {
   int n = epoll_wait(ep, events, max_events, timeout);
   if (n < 0) return -*__errno_location();
   ctl[C_EVENTS] = n;
@@ -224,7 +291,7 @@ int uvs_bench_pump(int ep, unsigned *events, int max_events, int timeout, int *f
   ctl[C_NOW] = now;
   long budget = (long)ctl[C_BUDGET];
   int flags = (int)ctl[C_FLAGS];
-  double read_total = 0;
+  double read_total = 0, split = 0;
   int recs = 0, roff = 0;
   for (int k = 0; k < n && recs < out_max; k++) {
     unsigned *e = events + k * EV_WORDS;
@@ -232,12 +299,9 @@ int uvs_bench_pump(int ep, unsigned *events, int max_events, int timeout, int *f
     int i = (int)e[EV_DATA];
     if (fds[i] < 0 || serials[i] != e[EV_DATA + 1]) continue; /* an earlier socket's event */
     double *r = out + recs * REC;
-    if (!armed[i] || rbuf_len - roff < 16384) {
-      r[0] = K_HANDOFF;
-      r[1] = i;
-      r[2] = bits;
-      r[3] = NO_RECV;
-      r[4] = 0;
+    if (armed[i] == A_JS || rbuf_len - roff < 16384) {
+      armed[i] = A_JS; /* the JavaScript engine reads it (and takes up part[] if a body is due) */
+      handoff(r, i, bits, NO_RECV, 0);
       recs++;
       continue;
     }
@@ -248,44 +312,39 @@ int uvs_bench_pump(int ep, unsigned *events, int max_events, int timeout, int *f
       got = -err;
     }
     if (got > 0) read_total += got;
+    int in_body = armed[i] == A_BODY;
     struct answer a;
-    unsigned char *c = cache + (long)i * CACHE_STRIDE;
-    const unsigned char *b = rbuf + roff;
-    int ok = got > 0 && cached(c, b, (int)got, &a);
-    if (!ok && got > 0 && parse(b, (int)got, flags & F_WANT_SERVER, &a)) {
-      ok = 1;
-      remember(c, b, &a);
-    }
-    if (!ok) {
-      armed[i] = 0;
-      r[0] = K_HANDOFF;
-      r[1] = i;
-      r[2] = bits;
-      r[3] = (double)got;
-      r[4] = roff;
+    double t0 = now;
+    int done = take(i, armed, part, cache, rbuf + roff, got, flags, now, &a, &t0);
+    if (done == 0) continue;
+    if (done < 0) {
+      armed[i] = A_JS; /* part[] stays: the JavaScript parser takes the answer up from there */
+      handoff(r, i, bits, (double)got, roff);
       recs++;
       if (got > 0) roff += (int)got;
       continue;
     }
+    if (in_body) split++;
     r[0] = K_DONE;
     r[1] = i;
     r[2] = a.status;
     r[3] = (double)a.length;
     r[4] = a.ka;
-    r[5] = (double)got;
+    r[5] = t0;
     r[6] = 0;
     r[7] = 0;
     recs++;
-    armed[i] = 0;
+    armed[i] = A_JS;
     if (!(flags & F_KEEPALIVE) || !a.ka || budget <= 0 || now >= ctl[C_STOP_AT]) continue;
     /* The next request on this connection, at once (as the engine's launch would). */
     ssize_t w = send(fds[i], req, req_len, MSG_NOSIGNAL);
     budget--;
     r[6] = 1;
     r[7] = w < 0 ? -(double)*__errno_location() : (double)w;
-    if (w == req_len) armed[i] = 1;
+    if (w == req_len) armed[i] = A_ARMED;
   }
   ctl[C_READ] = read_total;
+  ctl[C_SPLIT] = split;
   return recs;
 }
 

@@ -16,6 +16,7 @@ const C_STOP_AT = 1;
 const C_OFFSET = 2;
 const C_FLAGS = 3;
 const C_EVENTS = 4;
+const C_SPLIT = 5;
 const C_READ = 6;
 const C_NOW = 7;
 export const F_KEEPALIVE = 1;
@@ -26,6 +27,14 @@ export const REC = 8;
 export const K_DONE = 1;
 /** A hand-over's recv result when the C loop did not read (the event is passed on as it is). */
 export const NO_RECV = -1e9;
+/** Doubles per slot of part[] (fastpath.c's PART), and their meaning. */
+const PART = 8;
+const P_STATUS = 0;
+const P_LENGTH = 1;
+const P_KA = 2;
+const P_LEFT = 3;
+const P_T0 = 4;
+const P_READ = 5;
 /** Bytes per slot of the answer cache (fastpath.c's CACHE_STRIDE). */
 const CACHE_STRIDE = 32 + 1024;
 /** Where the C loop reads; bytes it hands over stay here until the driver has seen them. */
@@ -47,6 +56,7 @@ type PumpFn = (
   out: Pointer,
   outMax: number,
   cache: Pointer,
+  part: Pointer,
 ) => number;
 
 interface FastPath {
@@ -60,10 +70,24 @@ interface FastPath {
 /** An explicit ArrayBuffer under each array: JSC may move a small typed array's storage, and ptr() with it. */
 const own = <T>(make: (b: ArrayBuffer) => T, bytes: number): T => make(new ArrayBuffer(bytes));
 
+/** An answer the C loop began and handed over in its body (fastpath.c's part[]). */
+export interface PartialAnswer {
+  status: number;
+  length: number;
+  keepAlive: boolean;
+  /** Body bytes still due. */
+  left: number;
+  /** When its first byte came (performance.now() ms). */
+  tFirst: number;
+  /** Bytes of it read so far, head included. */
+  read: number;
+}
+
 /**
  * The C loop and the memory it shares with the driver: per slot the socket, its serial (stale
- * events are dropped) and whether it is armed (request sent, answer not begun); the buffer it
- * reads into, the answer cache, and per call the in/out block and the records.
+ * events are dropped), whether it is armed (request sent, answer not begun) and the head of an
+ * answer whose body is still coming (part); the buffer it reads into, the answer cache, and per
+ * call the in/out block and the records.
  */
 export class FastLoop {
   /** Records of the last pump(): REC doubles each (fastpath.c). */
@@ -75,7 +99,8 @@ export class FastLoop {
   private readonly armed: Uint8Array;
   private readonly ctl = own((b) => new Float64Array(b), 8 * 8);
   private readonly cache: Uint8Array;
-  private readonly p: Record<"fds" | "serials" | "armed" | "buf" | "ctl" | "out" | "cache", Pointer>;
+  private readonly part: Float64Array;
+  private readonly p: Record<"fds" | "serials" | "armed" | "buf" | "ctl" | "out" | "cache" | "part", Pointer>;
 
   constructor(
     private readonly fp: FastPath,
@@ -86,6 +111,7 @@ export class FastLoop {
     this.serials = own((b) => new Uint32Array(b), slots * 4);
     this.armed = own((b) => new Uint8Array(b), slots);
     this.cache = own((b) => new Uint8Array(b), slots * CACHE_STRIDE);
+    this.part = own((b) => new Float64Array(b), slots * PART * 8);
     this.out = own((b) => new Float64Array(b), maxEvents * REC * 8);
     this.ctl[C_OFFSET] = fp.offset;
     this.p = {
@@ -96,6 +122,7 @@ export class FastLoop {
       ctl: ptr(this.ctl),
       out: ptr(this.out),
       cache: ptr(this.cache),
+      part: ptr(this.part),
     };
   }
 
@@ -107,11 +134,33 @@ export class FastLoop {
   closed(slot: number): void {
     this.fds[slot] = -1;
     this.armed[slot] = 0;
+    this.part[slot * PART + P_LEFT] = 0;
   }
 
   /** The slot's request is all sent and its answer has not begun: the C loop may read it. */
   arm(slot: number): void {
     this.armed[slot] = 1;
+    this.part[slot * PART + P_LEFT] = 0;
+  }
+
+  /**
+   * The answer the C loop was reading on `slot` when it handed the slot over in the middle of its
+   * body, or null; the JavaScript parser takes it up from there. Called once per hand-over.
+   */
+  takePartial(slot: number): PartialAnswer | null {
+    const p = this.part;
+    const o = slot * PART;
+    if (p[o + P_LEFT] <= 0) return null;
+    const a = {
+      status: p[o + P_STATUS],
+      length: p[o + P_LENGTH],
+      keepAlive: p[o + P_KA] === 1,
+      left: p[o + P_LEFT],
+      tFirst: p[o + P_T0],
+      read: p[o + P_READ],
+    };
+    p[o + P_LEFT] = 0;
+    return a;
   }
 
   /**
@@ -150,6 +199,7 @@ export class FastLoop {
       p.out,
       m,
       p.cache,
+      p.part,
     );
   }
 
@@ -161,6 +211,11 @@ export class FastLoop {
   /** The last pump()'s clock reading (performance.now() base). */
   get now(): number {
     return this.ctl[C_NOW];
+  }
+
+  /** Answers the last pump() recorded that came in more than one read. */
+  get splitAnswers(): number {
+    return this.ctl[C_SPLIT];
   }
 
   /** Bytes the last pump() read. */
@@ -196,7 +251,7 @@ function build(): FastPath | string {
       source: file,
       symbols: {
         uvs_bench_pump: {
-          args: [I32, PTR, I32, I32, PTR, PTR, PTR, PTR, I32, PTR, I32, PTR, PTR, I32, PTR],
+          args: [I32, PTR, I32, I32, PTR, PTR, PTR, PTR, I32, PTR, I32, PTR, PTR, I32, PTR, PTR],
           returns: I32,
         },
         uvs_bench_now: { args: [], returns: FFIType.f64 },

@@ -35,7 +35,16 @@ import {
   SOL_SOCKET,
 } from "../sys/stream-consts.ts";
 import { classifyErrno } from "./errors.ts";
-import { F_KEEPALIVE, F_WANT_SERVER, type FastLoop, fastLoop, K_DONE, NO_RECV, REC } from "./fastpath.ts";
+import {
+  F_KEEPALIVE,
+  F_WANT_SERVER,
+  type FastLoop,
+  fastLoop,
+  K_DONE,
+  NO_RECV,
+  type PartialAnswer,
+  REC,
+} from "./fastpath.ts";
 import { keepOutOfFtl } from "./jit.ts";
 import { MALFORMED, NEED_MORE, ResponseParser } from "./parser.ts";
 import { buildRequest } from "./request.ts";
@@ -331,28 +340,43 @@ export class FfiHttpDriver implements Driver {
     const now = f.now;
     this.batchNow = now;
     run.totalRead += f.bytesRead;
+    run.fastPathSplit += f.splitAnswers;
     const o = f.out;
     for (let k = 0; k < recs && !this.closed; k++) {
       const r = k * REC;
       const s = this.slots[o[r + 1]];
       if (s.fd < 0) continue;
-      if (o[r] === K_DONE)
-        this.fastDone(s, o[r + 2], o[r + 3], o[r + 4] === 1, o[r + 6] === 1, o[r + 7], now);
-      else if (o[r + 3] === NO_RECV) this.event(s, o[r + 2], now);
+      if (o[r] === K_DONE) {
+        run.fastPathAnswers++;
+        this.fastDone(s, o[r + 2], o[r + 3], o[r + 4] === 1, o[r + 5], o[r + 6] === 1, o[r + 7], now);
+        continue;
+      }
+      const part = f.takePartial(s.i);
+      if (part !== null) this.takeUp(s, part);
+      if (o[r + 3] === NO_RECV) this.event(s, o[r + 2], now);
       else this.received(s, o[r + 3], f.buf, o[r + 4], now);
     }
     return n;
   }
 
+  /** The C loop handed the slot over in the middle of an answer's body: the parser goes on from there. */
+  private takeUp(s: Slot, a: PartialAnswer): void {
+    s.parser.resumeBody(a.status, a.keepAlive, a.length, a.left);
+    s.read = a.read;
+    s.tBeginRead = a.tFirst;
+  }
+
   /**
-   * An answer the C code read whole: ab's checks and the timings, as complete() records them.
-   * `next`: it sent the next request on the connection at once (send() returned `w`).
+   * An answer the C code read whole (its first byte at tFirst): ab's checks and the timings, as
+   * complete() records them. `next`: it sent the next request on the connection at once (send()
+   * returned `w`).
    */
   private fastDone(
     s: Slot,
     status: number,
     body: number,
     ka: boolean,
+    tFirst: number,
     next: boolean,
     w: number,
     now: number,
@@ -360,7 +384,7 @@ export class FfiHttpDriver implements Driver {
     const run = this.run;
     const keptAlive = this.keepAlive && ka;
     run.response(status, body, keptAlive);
-    run.ok(s.tStart, s.tConnect, s.tEndWrite, now, now);
+    run.ok(s.tStart, s.tConnect, s.tEndWrite, tFirst, now);
     s.served++;
     if (next) {
       // What run.next() and launch() do for a kept-alive slot, with the C code's send.

@@ -99,6 +99,19 @@ export class ResponseParser {
     this.nameLen = 0;
   }
 
+  /**
+   * Go on with an answer whose head another reader parsed (the C fast path): status,
+   * keep-alive, its Content-Length, and `left` of those body bytes still due (> 0).
+   */
+  resumeBody(status: number, keepAlive: boolean, length: number, left: number): void {
+    this.reset();
+    this.status = status;
+    this.keepAlive = keepAlive;
+    this.bodyBytes = length - left;
+    this.state = S_BODY_LEN;
+    this.remaining = left;
+  }
+
   /** True once the head has been read: a close then ends a close-delimited body. */
   get closeDelimited(): boolean {
     return this.state === S_BODY_CLOSE;

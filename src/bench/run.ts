@@ -54,6 +54,8 @@ export class Run {
   engine = "";
   /** The ffi engine runs its C fast path. */
   fastPath = false;
+  fastPathAnswers = 0;
+  fastPathSplit = 0;
 
   started = 0;
   done = 0;
@@ -232,6 +234,8 @@ export class Run {
       mode: o.mode ?? "http",
       engine: this.engine,
       fastPath: this.fastPath,
+      fastPathAnswers: this.fastPathAnswers,
+      fastPathSplit: this.fastPathSplit,
       host: this.target.host,
       port: this.target.port,
       path: this.target.path,

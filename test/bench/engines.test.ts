@@ -136,6 +136,40 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     }
   });
 
+  test("bodies that come in later reads: the fast path follows them, and hands over what it cannot", async () => {
+    const head = (len: number) =>
+      `HTTP/1.1 200 OK\r\nContent-Length: ${len}\r\nConnection: keep-alive\r\n\r\n`;
+    const body = "x".repeat(100);
+    // The head alone, then the body (nginx with sendfile and without tcp_nopush); or the head
+    // with a few body bytes and the rest in two more writes.
+    const apart = serve(() => ({ bytes: head(100), later: [body] }));
+    const thirds = serve(() => ({
+      bytes: head(100) + body.slice(0, 10),
+      later: [body.slice(10, 60), body.slice(60)],
+    }));
+    for (const srv of [apart, thirds]) {
+      for (const keepAlive of [true, false]) {
+        const [f, b] = await both({ url: srv.url(), requests: 30, concurrency: 3, keepAlive });
+        expect(counts(f)).toEqual(counts(b));
+        expect([f.complete, f.failed, f.htmlRead]).toEqual([30, 0, 3000]);
+        // Every answer was read whole by the C loop, over more than one read.
+        expect([f.fastPathAnswers, f.fastPathSplit]).toEqual([30, 30]);
+      }
+    }
+    // Bytes beyond the body in a later read, a close and a reset in the middle of the body: the
+    // C loop hands the slot over mid-body and the JavaScript parser goes on from there.
+    const shapes: Parameters<typeof rawServer>[0][] = [
+      () => ({ bytes: head(100), later: [`${body}EXTRA`] }),
+      () => ({ bytes: head(100) + body.slice(0, 30), later: [body.slice(30, 50)], close: true }),
+      () => ({ bytes: head(100), later: [body.slice(0, 50)], close: "reset" }),
+    ];
+    for (const shape of shapes) {
+      const [f, b] = await both({ url: serve(shape).url(), requests: 30, concurrency: 3, keepAlive: true });
+      expect(counts(f)).toEqual(counts(b));
+      expect(f.fastPathAnswers).toBe(0);
+    }
+  }, 30000);
+
   test("the fast path's answer cache: heads that differ only in Date, and a Date hiding a line", async () => {
     const date = (i: number) => `Sat, 21 Nov 2026 12:${String(i % 60).padStart(2, "0")}:00 GMT`; // 29 bytes
     // The same length as a date, with a line feed inside: a Connection: close line of its own.

@@ -17,8 +17,33 @@ export interface RawServer {
   stop(): void;
 }
 
-/** What to do with a request: bytes to send, and whether to close afterwards. */
-export type Answer = { bytes: string | Uint8Array; close?: boolean } | "silent" | "reset";
+/**
+ * What to do with a request: bytes to send, and whether to close (or reset) afterwards. `later`:
+ * more bytes, each written `gapMs` (default 2) after the one before, so that they arrive apart.
+ */
+export type Answer =
+  | { bytes: string | Uint8Array; later?: (string | Uint8Array)[]; gapMs?: number; close?: boolean | "reset" }
+  | "silent"
+  | "reset";
+
+/** Write `parts` one by one, `gapMs` apart, then close or reset as asked. */
+function writeApart(
+  s: Socket<ConnState>,
+  parts: (string | Uint8Array)[],
+  gapMs: number,
+  close?: boolean | "reset",
+) {
+  const [first, ...rest] = parts;
+  if (first === undefined) {
+    if (close === "reset") s.terminate();
+    else if (close) s.end();
+    return;
+  }
+  setTimeout(() => {
+    s.write(first);
+    writeApart(s, rest, gapMs, close);
+  }, gapMs);
+}
 
 interface ConnState {
   buf: Uint8Array;
@@ -72,6 +97,15 @@ export function rawServer(answer: (req: SeenRequest, index: number) => Answer): 
             return;
           }
           s.write(a.bytes);
+          if (a.later !== undefined) {
+            writeApart(s, a.later, a.gapMs ?? 2, a.close);
+            if (a.close) return;
+            continue;
+          }
+          if (a.close === "reset") {
+            s.terminate();
+            return;
+          }
           if (a.close) {
             s.end();
             return;
