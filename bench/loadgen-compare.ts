@@ -4,6 +4,7 @@
  * the tools so they share the machine's conditions; figures are medians over the rounds.
  *
  *   bun bench/loadgen-compare.ts [--rounds 3] [--requests 100000] [--concurrency 50] [--from-source] [--each]
+ *                                [--sendfile] [--keep-alive-only]
  *
  * uvs is what operators run: the single binary, built here from the working tree into the
  * temporary folder (scripts/build.ts); --from-source runs src/cli/bench.ts under bun instead
@@ -11,12 +12,14 @@
  * uvs runs with both HTTP engines: ffi (libc sockets and epoll, the default on Linux) and bun
  * (Bun.connect). Criteria (issue 5), for the default engine: uvs requests/s >= 1.0x ab and
  * >= 0.8x wrk, with and without keep-alive; uvs CPU time per request <= ab's. CPU is
- * user+system of the generator's process only (all its threads). Per request it is taken two
+ * user+system of the generator's process only (all its threads). --sendfile serves the file with
+ * nginx's `sendfile on` and without tcp_nopush: the head then leaves in one segment and the body
+ * in another, and a generator often reads them apart (the C fast path must follow the body). Per request it is taken two
  * ways: over the whole run of n (start-up included: a Bun binary's ~20 ms against ab's ~4 ms
  * weigh 0.2 µs per request at n = 100,000), and beyond start-up, from a second run of n/10:
  * (CPU(n) - CPU(n/10)) / (0.9 n), the figure the criterion uses. Start-up is printed apart.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -30,6 +33,8 @@ const C = arg("concurrency", 50);
 const FROM_SOURCE = process.argv.includes("--from-source");
 /** --each: print every run, not only the medians. */
 const EACH = process.argv.includes("--each");
+const SENDFILE = process.argv.includes("--sendfile");
+const MODES = process.argv.includes("--keep-alive-only") ? [true] : [false, true];
 const root = join(import.meta.dir, "..");
 
 interface Sample {
@@ -40,12 +45,29 @@ interface Sample {
   marginalUs: number;
   /** CPU of start-up and the end: CPU(n/10) - marginal * n/10, ms. */
   fixedMs: number;
+  /** The share of one CPU nginx's worker used during the run (1 = the back end was the limit). */
+  backendBusy: number;
 }
 
 interface Measured {
   rps: number;
   cpuUs: number;
   n: number;
+  backendBusy: number;
+}
+
+/** nginx's worker process (the master's one child), whose CPU shows whether it was the limit. */
+let backendPid = 0;
+
+/** CPU time of the back end's worker so far, in seconds (/proc, clock ticks of 1/100 s), or NaN. */
+function backendCpuS(): number {
+  try {
+    const f = readFileSync(`/proc/${backendPid}/stat`, "utf8");
+    const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function freePort(): number {
@@ -66,6 +88,7 @@ async function startNginx(): Promise<{ url: string; dir: string; stop: () => Pro
     `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n` +
       "events { worker_connections 4096; }\n" +
       `http {\n  access_log off;\n  ${temp.join(" ")}\n  keepalive_requests 10000000;\n` +
+      (SENDFILE ? "  sendfile on;\n" : "") +
       `  server { listen 127.0.0.1:${port} backlog=4096; root ${dir}; }\n}\n`,
   );
   const proc = Bun.spawn([nginx, "-c", join(dir, "nginx.conf"), "-p", dir], {
@@ -79,6 +102,13 @@ async function startNginx(): Promise<{ url: string; dir: string; stop: () => Pro
     } catch {
       await Bun.sleep(100);
     }
+  }
+  try {
+    backendPid = Number(
+      readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(" ")[0],
+    );
+  } catch {
+    backendPid = 0;
   }
   return {
     url: `http://127.0.0.1:${port}/index.html`,
@@ -96,12 +126,15 @@ async function measure(
   parse: (out: string) => number,
   count: (out: string) => number,
 ): Promise<Measured> {
+  const b0 = backendCpuS();
+  const t0 = performance.now();
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(p.stdout).text();
   await p.exited;
+  const backendBusy = (backendCpuS() - b0) / ((performance.now() - t0) / 1000);
   const ru = p.resourceUsage();
   const cpuUs = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) : Number.NaN;
-  return { rps: parse(out), cpuUs, n: count(out) };
+  return { rps: parse(out), cpuUs, n: count(out), backendBusy };
 }
 
 /**
@@ -117,6 +150,7 @@ async function measureCounted(cmd: (n: number) => string[]): Promise<Sample> {
     cpuUsPerReq: full.cpuUs / full.n,
     marginalUs,
     fixedMs: (short.cpuUs - marginalUs * short.n) / 1000,
+    backendBusy: full.backendBusy,
   };
 }
 
@@ -154,7 +188,13 @@ function tools(url: string, ka: boolean, uvs: string[]): Record<string, () => Pr
         (out) => Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN),
       );
       // A run of fixed duration: no short run, and CPU per request is the whole run's.
-      return { rps: m.rps, cpuUsPerReq: m.cpuUs / m.n, marginalUs: Number.NaN, fixedMs: Number.NaN };
+      return {
+        rps: m.rps,
+        cpuUsPerReq: m.cpuUs / m.n,
+        marginalUs: Number.NaN,
+        fixedMs: Number.NaN,
+        backendBusy: m.backendBusy,
+      };
     },
   };
 }
@@ -163,6 +203,7 @@ function tools(url: string, ka: boolean, uvs: string[]): Record<string, () => Pr
 const TOOLS = ["uvs-ffi", "ab", "uvs-bun", "wrk"];
 const DEFAULT_ENGINE = process.platform === "linux" ? "ffi" : "bun";
 
+const pct = (f: number): string => (Number.isNaN(f) ? "-" : `${Math.round(f * 100)} %`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<number> {
@@ -178,13 +219,20 @@ async function main(): Promise<number> {
     console.log(
       `uvs bench: ${FROM_SOURCE ? "src/cli/bench.ts under bun" : "the compiled binary (scripts/build.ts)"}`,
     );
-    console.log(`target: nginx, 1 worker, ${ng.url}; -n ${N} -c ${C}; ${ROUNDS} rounds, medians\n`);
+    console.log(
+      `target: nginx, 1 worker${SENDFILE ? ", sendfile on" : ""}, ${ng.url}; -n ${N} -c ${C}; ${ROUNDS} rounds, medians\n`,
+    );
     console.log(
       "CPU µs/request: over the whole run (start-up included), and beyond start-up (runs of n and n/10)",
     );
     console.log("Rows: medians over the rounds. Ratios: medians of the ratios within each round.");
-    console.log("mode        tool      requests/s   CPU µs/req whole  beyond start-up   start-up CPU ms");
-    for (const ka of [false, true]) {
+    console.log(
+      "nginx busy: the share of one CPU nginx's one worker used during the run (near 100 %: it was the limit)",
+    );
+    console.log(
+      "mode        tool      requests/s   CPU µs/req whole  beyond start-up   start-up CPU ms   nginx busy",
+    );
+    for (const ka of MODES) {
       const t = tools(ng.url, ka, uvs);
       const got: Record<string, Sample[]> = { ab: [], "uvs-ffi": [], "uvs-bun": [], wrk: [] };
       for (let r = 0; r < ROUNDS; r++)
@@ -193,7 +241,7 @@ async function main(): Promise<number> {
           got[name].push(x);
           if (EACH)
             console.log(
-              `  round ${r + 1} ${name}: ${x.rps.toFixed(0)} requests/s, ${x.cpuUsPerReq.toFixed(2)} µs/request`,
+              `  round ${r + 1} ${name}: ${x.rps.toFixed(0)} requests/s, ${x.cpuUsPerReq.toFixed(2)} µs/request, nginx ${pct(x.backendBusy)}`,
             );
         }
       const m: Record<string, Sample> = {};
@@ -204,12 +252,13 @@ async function main(): Promise<number> {
           cpuUsPerReq: pick((s) => s.cpuUsPerReq),
           marginalUs: pick((s) => s.marginalUs),
           fixedMs: pick((s) => s.fixedMs),
+          backendBusy: pick((s) => s.backendBusy),
         };
         const mode = ka ? "keep-alive" : "close";
         const x = m[name];
         const opt = (v: number, d: number) => (Number.isNaN(v) ? "-" : v.toFixed(d));
         console.log(
-          `${mode.padEnd(12)}${name.padEnd(9)}${x.rps.toFixed(0).padStart(11)}   ${x.cpuUsPerReq.toFixed(2).padStart(16)}  ${opt(x.marginalUs, 2).padStart(15)}   ${opt(x.fixedMs, 1).padStart(15)}`,
+          `${mode.padEnd(12)}${name.padEnd(9)}${x.rps.toFixed(0).padStart(11)}   ${x.cpuUsPerReq.toFixed(2).padStart(16)}  ${opt(x.marginalUs, 2).padStart(15)}   ${opt(x.fixedMs, 1).padStart(15)}   ${pct(x.backendBusy).padStart(10)}`,
         );
       }
       for (const engine of ["ffi", "bun"]) {
