@@ -142,7 +142,7 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     const body = "x".repeat(100);
     // The head alone, then the body (nginx with sendfile and without tcp_nopush); or the head
     // with a few body bytes and the rest in two more writes.
-    const apart = serve(() => ({ bytes: head(100), later: [body] }));
+    const apart = serve(() => ({ bytes: head(100), later: [body], gapMs: 5 }));
     const thirds = serve(() => ({
       bytes: head(100) + body.slice(0, 10),
       later: [body.slice(10, 60), body.slice(60)],
@@ -152,8 +152,10 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
         const [f, b] = await both({ url: srv.url(), requests: 30, concurrency: 3, keepAlive });
         expect(counts(f)).toEqual(counts(b));
         expect([f.complete, f.failed, f.htmlRead]).toEqual([30, 0, 3000]);
-        // Every answer was read whole by the C loop, over more than one read.
-        expect([f.fastPathAnswers, f.fastPathSplit]).toEqual([30, 30]);
+        // Every answer was read whole by the C loop, most over more than one read (a busy
+        // machine may find a head and its body both waiting by the time it reads).
+        expect(f.fastPathAnswers).toBe(30);
+        expect(f.fastPathSplit).toBeGreaterThan(10);
       }
     }
     // Bytes beyond the body in a later read, a close and a reset in the middle of the body: the
