@@ -22,6 +22,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processCpuMs } from "./proc-cpu.ts";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,12 +60,11 @@ interface Measured {
 /** nginx's worker process (the master's one child), whose CPU shows whether it was the limit. */
 let backendPid = 0;
 
-/** CPU time of the back end's worker so far, in seconds (/proc, clock ticks of 1/100 s), or NaN. */
+/** CPU time of the back end's worker so far, in seconds, or NaN. */
 function backendCpuS(): number {
   try {
-    const f = readFileSync(`/proc/${backendPid}/stat`, "utf8");
-    const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const { user, sys } = processCpuMs(backendPid);
+    return (user + sys) / 1000;
   } catch {
     return Number.NaN;
   }

@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { processCpuMs } from "./proc-cpu.ts";
 
 const DIR = mkdtempSync(join(tmpdir(), "uvs-cmp-"));
 const MAIN = join(import.meta.dir, "../src/main.ts");
@@ -193,15 +194,6 @@ async function bulk(port: number): Promise<Measured> {
   return { value: (size * 8) / time / 1e9, requests: 0 }; // Gbit/s
 }
 
-/** User and system CPU time of a process, all its threads (ms). */
-function cpuMs(pid: number): { user: number; sys: number } {
-  const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const tick = 1000 / 100; // USER_HZ
-  return { user: Number(f[11]) * tick, sys: Number(f[12]) * tick };
-}
-
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(m?.[1] ?? 0);
@@ -281,11 +273,11 @@ async function throughput(): Promise<void> {
       const order = ["backend", ...proxies.slice(k0), ...proxies.slice(0, k0)] as const;
       for (const k of order) {
         const pid = pids[k];
-        const before = pid ? cpuMs(pid) : null;
+        const before = pid ? processCpuMs(pid) : null;
         const m = await fn(PORT[k]);
         runs[k] = [...(runs[k] ?? []), m.value];
         if (pid && before && m.requests > 0) {
-          const after = cpuMs(pid);
+          const after = processCpuMs(pid);
           const per = (ms: number) => (ms * 1000) / m.requests;
           cpu[k] = [...(cpu[k] ?? []), [per(after.user - before.user), per(after.sys - before.sys)]];
         }

@@ -28,7 +28,6 @@ import {
   EPOLLOUT,
   MSG_NOSIGNAL,
   SO_ERROR,
-  SO_LINGER,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
@@ -504,8 +503,7 @@ export class FfiHttpDriver implements Driver {
    */
   private closeFd(s: Slot): void {
     if (s.fd < 0) return;
-    sockSys.setInt2(s.fd, SOL_SOCKET, SO_LINGER, 1, 0);
-    sockSys.close(s.fd);
+    sockSys.resetClose(s.fd);
     s.fd = -1;
     this.fast?.closed(s.i);
     s.connecting = false;

@@ -32,8 +32,6 @@ import {
   MSG_MORE,
   MSG_NOSIGNAL,
   SHUT_WR,
-  SO_LINGER,
-  SOL_SOCKET,
 } from "../../../sys/stream-consts.ts";
 import {
   BACK_BUSY,
@@ -229,10 +227,8 @@ class Relay {
   /** A recv or send failed: both peers get a reset (SO_LINGER {1, 0}), the entry goes to CLOSE. */
   private reset(f: Flow): void {
     this.forget(f);
-    for (const fd of [f.cfd, f.ufd]) {
-      sockSys.setInt2(fd, SOL_SOCKET, SO_LINGER, 1, 0);
-      sockSys.close(fd);
-    }
+    sockSys.resetClose(f.cfd);
+    sockSys.resetClose(f.ufd);
     this.end(f, END_RESET);
   }
 

@@ -31,7 +31,6 @@ import {
   MSG_NOSIGNAL,
   SHUT_WR,
   SO_ERROR,
-  SO_LINGER,
   SO_REUSEADDR,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -195,7 +194,7 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
       : null;
   if (!target || !peer) {
     ctx.counters.noDestination++;
-    resetClose(fd); // as IPVS answers a SYN it cannot schedule: the client sees a refusal
+    sockSys.resetClose(fd); // as IPVS answers a SYN it cannot schedule: the client sees a refusal
     return;
   }
   const pp = ctx.proxyProtocol(ep.svcKey, target.dest.key);
@@ -205,7 +204,7 @@ function acceptFlow(eng: EpollTcp, ep: TcpEndpoint, fd: number): void {
   const first = flow.readFirst();
   if ((first < 0 && first !== -EAGAIN && first !== -EINTR) || eng.loop.add(fd, WATCH, flow) < 0) {
     flowEvent(ctx.director, target.ref, "reset");
-    resetClose(fd);
+    sockSys.resetClose(fd);
     return;
   }
   ctx.counters.accepted++;
@@ -220,12 +219,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** Close with SO_LINGER {1, 0}: the peer gets a reset, not a FIN. */
-function resetClose(fd: number): void {
-  sockSys.setInt2(fd, SOL_SOCKET, SO_LINGER, 1, 0);
-  sockSys.close(fd);
 }
 
 // Flow flag bits (one number instead of a dozen booleans: smaller objects while idle).
@@ -708,7 +701,7 @@ export class EpollFlow implements LiveFlow, FdHandler, Expiring, Movable {
     for (const fd of [this.cfd, this.ufd]) {
       if (fd < 0) continue;
       loop.forget(fd);
-      if (rst) resetClose(fd);
+      if (rst) sockSys.resetClose(fd);
       else sockSys.close(fd);
     }
     this.cfd = -1;
