@@ -4,7 +4,7 @@
  * the tools so they share the machine's conditions; figures are medians over the rounds.
  *
  *   bun bench/loadgen-compare.ts [--rounds 3] [--requests 100000] [--concurrency 50] [--from-source] [--each]
- *                                [--sendfile] [--keep-alive-only]
+ *                                [--sendfile] [--keep-alive-only] [--pin]
  *
  * uvs is what operators run: the single binary, built here from the working tree into the
  * temporary folder (scripts/build.ts); --from-source runs src/cli/bench.ts under bun instead
@@ -18,6 +18,13 @@
  * ways: over the whole run of n (start-up included: a Bun binary's ~20 ms against ab's ~4 ms
  * weigh 0.2 µs per request at n = 100,000), and beyond start-up, from a second run of n/10:
  * (CPU(n) - CPU(n/10)) / (0.9 n), the figure the criterion uses. Start-up is printed apart.
+ *
+ * --pin runs nginx on CPU 0 and every generator on CPU 1 (taskset), so the back end and the tool
+ * under test do not take CPU from each other: when nginx is then ~100 % busy under every tool,
+ * each tool drove the back end as hard as it can go and the requests/s ratio is ~1.0 by
+ * construction; CPU per request is then the generator's own cost, free of scheduling noise.
+ * Odd rounds run the tools in reverse order (ABBA), so a drift of the host within a round weighs
+ * on both sides of a paired ratio alike.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +43,9 @@ const FROM_SOURCE = process.argv.includes("--from-source");
 const EACH = process.argv.includes("--each");
 const SENDFILE = process.argv.includes("--sendfile");
 const MODES = process.argv.includes("--keep-alive-only") ? [true] : [false, true];
+const PIN = process.argv.includes("--pin");
+/** Where the back end and the generators run with --pin (taskset execs, so pids stay). */
+const onCpu = (cpu: number): string[] => (PIN ? ["taskset", "-c", String(cpu)] : []);
 const root = join(import.meta.dir, "..");
 
 interface Sample {
@@ -48,6 +58,8 @@ interface Sample {
   fixedMs: number;
   /** The share of one CPU nginx's worker used during the run (1 = the back end was the limit). */
   backendBusy: number;
+  /** The share of one CPU the generator used during the run (its user+system over wall time). */
+  toolBusy: number;
 }
 
 interface Measured {
@@ -55,6 +67,7 @@ interface Measured {
   cpuUs: number;
   n: number;
   backendBusy: number;
+  toolBusy: number;
 }
 
 /** nginx's worker process (the master's one child), whose CPU shows whether it was the limit. */
@@ -91,7 +104,7 @@ async function startNginx(): Promise<{ url: string; dir: string; stop: () => Pro
       (SENDFILE ? "  sendfile on;\n" : "") +
       `  server { listen 127.0.0.1:${port} backlog=4096; root ${dir}; }\n}\n`,
   );
-  const proc = Bun.spawn([nginx, "-c", join(dir, "nginx.conf"), "-p", dir], {
+  const proc = Bun.spawn([...onCpu(0), nginx, "-c", join(dir, "nginx.conf"), "-p", dir], {
     stdout: "ignore",
     stderr: "pipe",
   });
@@ -128,13 +141,14 @@ async function measure(
 ): Promise<Measured> {
   const b0 = backendCpuS();
   const t0 = performance.now();
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([...onCpu(1), ...cmd], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(p.stdout).text();
   await p.exited;
-  const backendBusy = (backendCpuS() - b0) / ((performance.now() - t0) / 1000);
+  const wallS = (performance.now() - t0) / 1000;
+  const backendBusy = (backendCpuS() - b0) / wallS;
   const ru = p.resourceUsage();
   const cpuUs = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) : Number.NaN;
-  return { rps: parse(out), cpuUs, n: count(out), backendBusy };
+  return { rps: parse(out), cpuUs, n: count(out), backendBusy, toolBusy: cpuUs / 1e6 / wallS };
 }
 
 /**
@@ -151,6 +165,7 @@ async function measureCounted(cmd: (n: number) => string[]): Promise<Sample> {
     marginalUs,
     fixedMs: (short.cpuUs - marginalUs * short.n) / 1000,
     backendBusy: full.backendBusy,
+    toolBusy: full.toolBusy,
   };
 }
 
@@ -183,7 +198,17 @@ function tools(url: string, ka: boolean, uvs: string[]): Record<string, () => Pr
     "uvs-bun": () => measureCounted((n) => [...uvs, "-q", "--engine", "bun", ...k, ...nc(n), url]),
     wrk: async () => {
       const m = await measure(
-        ["wrk", "-t", "2", "-c", String(C), "-d", "3s", ...(ka ? [] : ["-H", "Connection: close"]), url],
+        [
+          "wrk",
+          "-t",
+          PIN ? "1" : "2",
+          "-c",
+          String(C),
+          "-d",
+          "3s",
+          ...(ka ? [] : ["-H", "Connection: close"]),
+          url,
+        ],
         wrkRps,
         (out) => Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN),
       );
@@ -194,6 +219,7 @@ function tools(url: string, ka: boolean, uvs: string[]): Record<string, () => Pr
         marginalUs: Number.NaN,
         fixedMs: Number.NaN,
         backendBusy: m.backendBusy,
+        toolBusy: m.toolBusy,
       };
     },
   };
@@ -220,7 +246,7 @@ async function main(): Promise<number> {
       `uvs bench: ${FROM_SOURCE ? "src/cli/bench.ts under bun" : "the compiled binary (scripts/build.ts)"}`,
     );
     console.log(
-      `target: nginx, 1 worker${SENDFILE ? ", sendfile on" : ""}, ${ng.url}; -n ${N} -c ${C}; ${ROUNDS} rounds, medians\n`,
+      `target: nginx, 1 worker${SENDFILE ? ", sendfile on" : ""}${PIN ? ", on CPU 0, generators on CPU 1" : ""}, ${ng.url}; -n ${N} -c ${C}; ${ROUNDS} rounds, medians\n`,
     );
     console.log(
       "CPU µs/request: over the whole run (start-up included), and beyond start-up (runs of n and n/10)",
@@ -229,19 +255,20 @@ async function main(): Promise<number> {
     console.log(
       "nginx busy: the share of one CPU nginx's one worker used during the run (near 100 %: it was the limit)",
     );
+    console.log("tool busy: the same for the generator (its user+system time over the run's wall time)");
     console.log(
-      "mode        tool      requests/s   CPU µs/req whole  beyond start-up   start-up CPU ms   nginx busy",
+      "mode        tool      requests/s   CPU µs/req whole  beyond start-up   start-up CPU ms   nginx busy   tool busy",
     );
     for (const ka of MODES) {
       const t = tools(ng.url, ka, uvs);
       const got: Record<string, Sample[]> = { ab: [], "uvs-ffi": [], "uvs-bun": [], wrk: [] };
       for (let r = 0; r < ROUNDS; r++)
-        for (const name of TOOLS) {
+        for (const name of r % 2 ? [...TOOLS].reverse() : TOOLS) {
           const x = await t[name]();
           got[name].push(x);
           if (EACH)
             console.log(
-              `  round ${r + 1} ${name}: ${x.rps.toFixed(0)} requests/s, ${x.cpuUsPerReq.toFixed(2)} µs/request, nginx ${pct(x.backendBusy)}`,
+              `  round ${r + 1} ${name}: ${x.rps.toFixed(0)} requests/s, ${x.cpuUsPerReq.toFixed(2)} µs/request, nginx ${pct(x.backendBusy)}, ${name} ${pct(x.toolBusy)}`,
             );
         }
       const m: Record<string, Sample> = {};
@@ -253,12 +280,13 @@ async function main(): Promise<number> {
           marginalUs: pick((s) => s.marginalUs),
           fixedMs: pick((s) => s.fixedMs),
           backendBusy: pick((s) => s.backendBusy),
+          toolBusy: pick((s) => s.toolBusy),
         };
         const mode = ka ? "keep-alive" : "close";
         const x = m[name];
         const opt = (v: number, d: number) => (Number.isNaN(v) ? "-" : v.toFixed(d));
         console.log(
-          `${mode.padEnd(12)}${name.padEnd(9)}${x.rps.toFixed(0).padStart(11)}   ${x.cpuUsPerReq.toFixed(2).padStart(16)}  ${opt(x.marginalUs, 2).padStart(15)}   ${opt(x.fixedMs, 1).padStart(15)}   ${pct(x.backendBusy).padStart(10)}`,
+          `${mode.padEnd(12)}${name.padEnd(9)}${x.rps.toFixed(0).padStart(11)}   ${x.cpuUsPerReq.toFixed(2).padStart(16)}  ${opt(x.marginalUs, 2).padStart(15)}   ${opt(x.fixedMs, 1).padStart(15)}   ${pct(x.backendBusy).padStart(10)}   ${pct(x.toolBusy).padStart(9)}`,
         );
       }
       for (const engine of ["ffi", "bun"]) {
