@@ -23,7 +23,7 @@ import {
   lineStart,
 } from "./text-edit.ts";
 import { ipvsadmServiceEdits, ipvsadmServiceText } from "./write-ipvsadm.ts";
-import { type KaFiles, keepalivedServiceEdits, virtualServerText } from "./write-keepalived.ts";
+import { type KaFiles, keepalivedServiceEdits, namesOf, virtualServerText } from "./write-keepalived.ts";
 
 /** Write-back needs the text of an included file it was not given. */
 export class WriteBackError extends Error {}
@@ -92,7 +92,8 @@ class KeepalivedWriter {
     this.entries(rules, fully);
     for (const r of rules) {
       const l = this.liveOf(r);
-      if (l && !fully.has(memberKey(r))) this.out.appended.push(virtualServerText(l, this.f.unit));
+      if (l && !fully.has(memberKey(r)))
+        this.out.appended.push(virtualServerText(l, this.f.unit, this.f.names));
     }
     for (const [vs, members] of byVs) {
       if (!vs) continue;
@@ -154,7 +155,8 @@ function keepalivedEdits(f: KaFiles, config: RulesConfig, live: Map<string, Serv
   }
   w.groups(grouped);
   const known = new Set(config.services.map((r) => serviceKey(r.id)));
-  for (const s of live.values()) if (!known.has(s.key)) w.out.appended.push(virtualServerText(s, f.unit));
+  for (const s of live.values())
+    if (!known.has(s.key)) w.out.appended.push(virtualServerText(s, f.unit, f.names));
   return w.out;
 }
 
@@ -165,6 +167,13 @@ function ipvsadmEdits(text: string, config: RulesConfig, live: Map<string, Servi
   const known = new Set(config.services.map((r) => serviceKey(r.id)));
   for (const s of live.values()) if (!known.has(s.key)) out.appended.push(ipvsadmServiceText(s));
   return out;
+}
+
+/** The file's spelling of lvs_sched / lvs_method, from its virtual_server blocks. */
+function kaNames(config: RulesConfig) {
+  const blocks: Stmt[] = [];
+  for (const r of config.services) if (r.src.dialect === "keepalived") blocks.push(r.src.stmt);
+  return namesOf(blocks);
 }
 
 /** Every file's new text (files without edits are returned unchanged). */
@@ -183,7 +192,7 @@ export function writeBackFiles(
   const out =
     config.dialect === "ipvsadm"
       ? ipvsadmEdits(main, config, lives)
-      : keepalivedEdits({ text: textOf, unit: indentUnit(main) }, config, lives);
+      : keepalivedEdits({ text: textOf, unit: indentUnit(main), names: kaNames(config) }, config, lives);
   const result = new Map(texts);
   for (const file of new Set(out.edits.map((e) => e.file))) {
     result.set(

@@ -22,11 +22,45 @@ import { type Method, methodArgs, methodText } from "./values.ts";
 const FLAG_KEYWORDS = ["flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback"];
 const NAT: Method = { forward: "masq", tunnelType: "ipip", tunnelPort: 0, tunnelCsum: "nocsum" };
 
-/** Texts by file and the file's indentation step. */
+/**
+ * How a file spells the scheduler and the forwarding method: keepalived's current names, or the
+ * older lb_algo / lb_kind that many configurations (and ldirectord-era guides) still use.
+ */
+export interface KaNames {
+  sched: "lvs_sched" | "lb_algo";
+  method: "lvs_method" | "lb_kind";
+}
+
+export const CURRENT_NAMES: KaNames = { sched: "lvs_sched", method: "lvs_method" };
+
+/** The spelling of a file's own services: the first statement of each kind decides. */
+export function namesOf(stmts: Iterable<Stmt>): KaNames {
+  let sched: KaNames["sched"] | undefined;
+  let method: KaNames["method"] | undefined;
+  const visit = (body: readonly Stmt[]) => {
+    for (const x of body) {
+      const k = x.keyword.text;
+      if (!sched && (k === "lvs_sched" || k === "lb_algo")) sched = k;
+      if (!method && (k === "lvs_method" || k === "lb_kind")) method = k;
+      if (x.block) visit(x.block.body);
+    }
+  };
+  for (const vs of stmts) visit([vs]);
+  return { sched: sched ?? CURRENT_NAMES.sched, method: method ?? CURRENT_NAMES.method };
+}
+
+/** Texts by file, the file's indentation step and its spelling of keywords with two names. */
 export interface KaFiles {
   text(file: string): string;
   unit: string;
+  names: KaNames;
 }
+
+/** The aliases of a two-name keyword, the file's own spelling first (what an insert uses). */
+const schedAliases = (n: KaNames) =>
+  n.sched === "lb_algo" ? ["lb_algo", "lvs_sched"] : ["lvs_sched", "lb_algo"];
+const methodAliases = (n: KaNames) =>
+  n.method === "lb_kind" ? ["lb_kind", "lvs_method"] : ["lvs_method", "lb_kind"];
 
 const sameMethod = (a: Method, b: Method) =>
   a.forward === b.forward &&
@@ -151,7 +185,7 @@ function serviceEdits(f: KaFiles, vs: Stmt, live: Service, rule: ServiceConfig):
   const out: Edit[] = [];
   const before = settingsAnchor(vs);
   if (live.scheduler !== rule.scheduler)
-    out.push(setValue(f, vs, ["lvs_sched", "lb_algo"], live.scheduler, before));
+    out.push(setValue(f, vs, schedAliases(f.names), live.scheduler, before));
   out.push(...persistenceEdits(f, vs, live, rule, before));
   out.push(...flagEdits(f, vs, live, rule, before));
   if (live.peName !== rule.peName) {
@@ -173,7 +207,7 @@ function destEdits(
   const m = destMethod(live);
   if (!sameMethod(m, file.method)) {
     const has = findStmts(rs.block?.body ?? [], "lvs_method", "lb_kind").length > 0;
-    if (has || !sameMethod(m, vsM)) out.push(setValue(f, rs, ["lvs_method", "lb_kind"], methodText(m)));
+    if (has || !sameMethod(m, vsM)) out.push(setValue(f, rs, methodAliases(f.names), methodText(m)));
   }
   if (live.uThreshold !== file.u) out.push(setValue(f, rs, ["uthreshold"], String(live.uThreshold)));
   if (live.lThreshold !== file.l) out.push(setValue(f, rs, ["lthreshold"], String(live.lThreshold)));
@@ -181,10 +215,17 @@ function destEdits(
 }
 
 /** A new real_server block (lines joined with "\n", indented relative to its first line). */
-export function realServerText(live: Dest, vsM: Method, fwmark: boolean, unit: string): string {
+export function realServerText(
+  live: Dest,
+  vsM: Method,
+  fwmark: boolean,
+  unit: string,
+  names: KaNames = CURRENT_NAMES,
+): string {
   const port = fwmark && live.port === 0 ? "" : ` ${live.port}`;
   const lines = [`real_server ${live.addr.text}${port} {`, `${unit}weight ${live.weight}`];
-  if (!sameMethod(destMethod(live), vsM)) lines.push(`${unit}lvs_method ${methodText(destMethod(live))}`);
+  if (!sameMethod(destMethod(live), vsM))
+    lines.push(`${unit}${names.method} ${methodText(destMethod(live))}`);
   if (live.uThreshold) lines.push(`${unit}uthreshold ${live.uThreshold}`);
   if (live.lThreshold) lines.push(`${unit}lthreshold ${live.lThreshold}`);
   lines.push("}");
@@ -213,7 +254,7 @@ export function keepalivedServiceEdits(f: KaFiles, rule: ServiceRule, live: Serv
   // New real servers, oldest first: adding them in file order rebuilds the kernel's list.
   for (const ld of [...live.dests].reverse()) {
     if (ruleKeys.has(ld.key)) continue;
-    out.push(insertLine(f, vs, realServerText(ld, vsM, live.id.kind === "fwmark", f.unit)));
+    out.push(insertLine(f, vs, realServerText(ld, vsM, live.id.kind === "fwmark", f.unit, f.names)));
   }
   return out;
 }
@@ -225,10 +266,10 @@ function serviceHeader(s: Service): string {
 }
 
 /** A new virtual_server block for a service the file does not have (no trailing newline). */
-export function virtualServerText(s: Service, unit: string): string {
+export function virtualServerText(s: Service, unit: string, names: KaNames = CURRENT_NAMES): string {
   const oldest = s.dests.at(-1);
   const vsM = oldest ? destMethod(oldest) : NAT;
-  const lines = [`lvs_sched ${s.scheduler}`, `lvs_method ${methodText(vsM)}`];
+  const lines = [`${names.sched} ${s.scheduler}`, `${names.method} ${methodText(vsM)}`];
   if (s.id.kind === "addr") lines.push(`protocol ${s.id.protocol.toUpperCase()}`);
   else if (s.af === "inet6") lines.push("ip_family inet6");
   if (s.flags & SVC_F_PERSISTENT) {
@@ -240,6 +281,6 @@ export function virtualServerText(s: Service, unit: string): string {
   if (s.flags & SVC_F_ONEPACKET) lines.push("ops");
   lines.push(...schedFlagNames(s.scheduler, s.flags & SVC_F_SCHED_MASK));
   for (const d of [...s.dests].reverse())
-    lines.push(...realServerText(d, vsM, s.id.kind === "fwmark", unit).split("\n"));
+    lines.push(...realServerText(d, vsM, s.id.kind === "fwmark", unit, names).split("\n"));
   return [serviceHeader(s), ...lines.map((l) => unit + l), "}"].join("\n");
 }

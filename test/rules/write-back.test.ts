@@ -184,6 +184,35 @@ describe("keepalived dialect", () => {
     ).toBe(true);
   });
 
+  test("a file written with lb_algo / lb_kind gets them in what is added, too", () => {
+    const text = WEB.replace(/lvs_sched/g, "lb_algo")
+      .replace(/lvs_method/g, "lb_kind")
+      .replace("10.0.0.2 8080", "10.0.0.2 80");
+    const out = change(text, (d, c) =>
+      applyAll(d, [
+        { op: "edit-server", service: web, dest: { ...dest(c, 0, 1), forward: "tunnel" } },
+        {
+          op: "add-server",
+          service: web,
+          dest: { ...dest(c), addr: ip("10.0.0.3"), port: 80, forward: "route" },
+        },
+        {
+          op: "add-service",
+          service: { ...web, port: 443 },
+          config: { scheduler: "wlc", flags: 0, timeout: 0, netmask: 0xffffffff, peName: null },
+        },
+      ]),
+    );
+    expect(out).toContain("        lb_kind TUN\n");
+    expect(out).toContain("    real_server 10.0.0.3 80 {\n        weight 2\n        lb_kind DR\n    }\n");
+    expect(
+      out.endsWith(
+        "virtual_server 192.0.2.10 443 {\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n}\n",
+      ),
+    ).toBe(true);
+    expect(out).not.toMatch(/lvs_sched|lvs_method/);
+  });
+
   test("method and thresholds of a real server", () => {
     const text = WEB.replace("10.0.0.2 8080", "10.0.0.2 80");
     const out = change(text, (d, c) =>
