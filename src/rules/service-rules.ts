@@ -14,7 +14,7 @@ import {
   SVC_F_ONEPACKET,
   SVC_F_PERSISTENT,
 } from "../model/service.ts";
-import type { Stmt } from "./cst.ts";
+import { findStmts, type Stmt } from "./cst.ts";
 import type { Group, GroupMember } from "./group.ts";
 import { listenEndpoints } from "./listen.ts";
 import type { DestRule, ListenEndpoint, ServiceRule } from "./model.ts";
@@ -67,10 +67,15 @@ function resolveFlags(
 
 function resolve(ctx: Ctx, vs: VsSpec, members: Member[]): Resolved {
   const at = stmtPos(vs.stmt);
-  if (!vs.scheduler) ctx.diags.warn(at, "no lvs_sched (lb_algo): using wlc, as keepalived does");
-  if (!vs.method) ctx.diags.warn(at, "no lvs_method (lb_kind): using NAT, as keepalived does");
+  // A default is worth a warning only where the file says nothing: a wrong value has its error.
+  const absent = (...keywords: string[]) => findStmts(vs.stmt.block?.body ?? [], ...keywords).length === 0;
+  if (!vs.scheduler && absent("lvs_sched", "lb_algo"))
+    ctx.diags.warn(at, "no lvs_sched (lb_algo): using wlc, as keepalived does");
+  if (!vs.method && absent("lvs_method", "lb_kind"))
+    ctx.diags.warn(at, "no lvs_method (lb_kind): using NAT, as keepalived does");
   const hasAddr = members.some((m) => m.kind === "addr");
-  if (!vs.protocol && hasAddr) ctx.diags.warn(at, "no protocol: defaulting to UDP, as keepalived does");
+  if (!vs.protocol && hasAddr && absent("protocol"))
+    ctx.diags.warn(at, "no protocol: defaulting to UDP, as keepalived does");
   const scheduler = vs.scheduler ?? "wlc";
   const protocol = vs.protocol ?? "udp";
   return {

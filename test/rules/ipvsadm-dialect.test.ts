@@ -149,7 +149,7 @@ describe("uvs check", () => {
     expect(r.err).toBe(
       "bad.conf:2:10: error: unknown scheduler 'nope'\nbad.conf:5:1: error: unexpected '}' with no open block\n",
     );
-    expect(r.out).toBe("bad.conf: not usable: 2 errors, 4 warnings; nothing would be applied\n");
+    expect(r.out).toBe("bad.conf: not usable: 2 errors, 3 warnings; nothing would be applied\n");
   });
 
   test("missing file and usage", () => {

@@ -241,6 +241,14 @@ describe("warnings name what uvs does not act on", () => {
     ]);
   });
 
+  test("a wrong value is an error, not also a missing one", () => {
+    const r = parse(
+      "virtual_server 192.0.2.1 80 {\n  lb_algo bogus\n  lb_kind NATT\n  protocol TCPP\n  real_server 10.0.0.1 80 {\n  }\n}\n",
+    );
+    expect(lines(warnings(r.diagnostics))).toEqual([]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").length).toBe(3);
+  });
+
   test("a fwmark service without proxy_listen", () => {
     const r = parse(VS("  real_server 10.0.0.1 80 {\n  }\n", "fwmark 7"));
     expect(lines(warnings(r.diagnostics))).toEqual([
