@@ -143,6 +143,15 @@ function scalar(ctx: Ctx, vs: VsSpec, s: Stmt): void {
       return;
     case "persistence_timeout":
       if (!arity(ctx, s, 0, 1, "an optional timeout in seconds")) return;
+      // Many files say `persistence_timeout 0` for "not persistent"; keepalived rejects the value
+      // and carries on without persistence, so uvs does the same, with a warning.
+      if (s.args[0] && /^0+$/.test(s.args[0].text)) {
+        ctx.diags.warn(
+          tokPos(s.file, s.args[0]),
+          "persistence_timeout 0 is outside 1..2678400; as keepalived does, the service is not persistent",
+        );
+        return;
+      }
       vs.timeout = s.args[0]
         ? intArg(ctx, s, s.args[0], 1, MAX_TIMEOUT, "persistence timeout")
         : DEFAULT_PERSISTENCE;

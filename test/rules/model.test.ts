@@ -33,6 +33,18 @@ describe("defaults", () => {
     expect(c.timeout).toBe(900);
   });
 
+  test("persistence_timeout 0 (common for 'not persistent'): a warning and no persistence, as keepalived", () => {
+    const base = "virtual_server 192.0.2.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n";
+    const r = parse(`${base} persistence_timeout 0\n}\n`);
+    expect(r.config!.services[0].config).toMatchObject({ flags: 0, timeout: 0 });
+    expect(lines(warnings(r.diagnostics))).toContain(
+      `${FILE}:5:22: warning: persistence_timeout 0 is outside 1..2678400; as keepalived does, the service is not persistent`,
+    );
+    // With a granularity keepalived still makes it persistent (360 s); so does uvs.
+    const g = parseOk(`${base} persistence_timeout 0\n persistence_granularity 255.255.255.0\n}\n`);
+    expect(g.services[0].config).toMatchObject({ flags: SVC_F_PERSISTENT, timeout: 360 });
+  });
+
   test("IPv6 service: netmask is a prefix length (default 128)", () => {
     const base = "virtual_server 2001:db8::10 443 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n";
     expect(parseOk(`${base}}\n`).services[0].config.netmask).toBe(128);

@@ -123,8 +123,8 @@ const ERROR_CASES: [string, string, string[]][] = [
   ],
   [
     "persistence timeout range",
-    VS("  persistence_timeout 0\n"),
-    ["5:23: error: invalid persistence timeout '0': expected an integer 1..2678400"],
+    VS("  persistence_timeout 2678401\n"),
+    ["5:23: error: invalid persistence timeout '2678401': expected an integer 1..2678400"],
   ],
   [
     "non-contiguous netmask",
