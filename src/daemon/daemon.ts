@@ -172,7 +172,11 @@ export class Daemon {
     const first = await d.reload(false);
     if (!first.applied && first.errors.length) {
       await d.plane.close();
-      throw new Error(`rules file ${opts.rules} cannot be used:\n${first.errors.join("\n")}`);
+      // Each error has had its own log line (reload); one line each keeps journald's levels right.
+      const n = first.errors.length;
+      throw new Error(
+        `rules file ${opts.rules} cannot be used: ${n} error${n === 1 ? "" : "s"}, logged above`,
+      );
     }
     d.control = (await startControlServer(opts.control, (req) =>
       d.handle(req),

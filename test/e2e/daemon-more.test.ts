@@ -1,5 +1,8 @@
 /** More of `uvs run` end to end: fwmark groups, UDP, PROXY protocol, drain, systemd, metrics. */
 import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
 import { parseSnapshot } from "../../src/model/snapshot.ts";
 import { bodyOf, freePort, httpGet, MAIN, namedServer, startDaemon, until } from "../helpers/daemon.ts";
@@ -237,3 +240,23 @@ test.skipIf(!Bun.which("prlimit"))(
     expect(d.output()).not.toContain("real server connect failed");
   },
 );
+
+test("an invalid rules file at start: exit 1, each error on its own line with its level and position", () => {
+  const dir = mkdtempSync(join(tmpdir(), "uvs-bad-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "uvs.conf");
+  writeFileSync(file, "virtual_server 127.0.0.1 80 {\n    lb_algo bogus\n    protocol SCTPX\n}\n");
+  const r = Bun.spawnSync(
+    [process.execPath, MAIN, "run", "--rules", file, "--control", join(dir, "s.sock")],
+    {
+      env: { ...process.env, JOURNAL_STREAM: "" },
+    },
+  );
+  expect(r.exitCode).toBe(1);
+  const lines = r.stderr.toString().trimEnd().split("\n");
+  // journald takes a line without a level as plain notice: every line has one.
+  for (const l of lines) expect(l).toMatch(/^(error|warning) /);
+  expect(lines).toContain(`error ${file}:2:13: error: unknown scheduler 'bogus'`);
+  expect(lines.some((l) => l.includes(`${file}:3:14:`) && l.includes("SCTPX"))).toBe(true);
+  expect(lines.at(-1)).toBe(`error rules file ${file} cannot be used: 2 errors, logged above`);
+});
