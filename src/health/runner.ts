@@ -16,6 +16,7 @@ import { applyHealth, type DestStatus } from "./overlay.ts";
 import { Probe, probeKey } from "./probe.ts";
 import { quorumStep } from "./quorum.ts";
 import { checkerFor } from "./registry.ts";
+import type { CheckResult } from "./result.ts";
 
 export type HealthLog = (
   level: "info" | "warning" | "error",
@@ -185,7 +186,10 @@ export class HealthRunner {
     if (d.announced === alive || (d.announced === null && !allRun && !alive)) return false;
     const was = d.announced;
     d.announced = alive;
-    const why = d.probes.find((p) => p.up !== alive || !alive)?.last?.message ?? "";
+    // Down: the failing checker's result; up: the result that brought the last checker up.
+    const why = alive
+      ? (latest(d.probes)?.message ?? "")
+      : (d.probes.find((p) => !p.up)?.last?.message ?? "");
     const inhibit = d.health.inhibit;
     const action = alive ? (inhibit ? "enabled" : "added") : inhibit ? "disabled (weight 0)" : "removed";
     this.opts.log(alive ? "info" : "warning", `real server ${d.server} ${alive ? "UP" : "DOWN"}: ${action}`, {
@@ -259,4 +263,11 @@ export class HealthRunner {
   get probeCount(): number {
     return this.probes.size;
   }
+}
+
+/** The most recent result among `probes`. */
+function latest(probes: readonly Probe[]): CheckResult | null {
+  let best: CheckResult | null = null;
+  for (const p of probes) if (p.last && (!best || p.last.at >= best.at)) best = p.last;
+  return best;
 }

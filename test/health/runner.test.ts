@@ -75,6 +75,13 @@ test("a failed server leaves the live table within delay_loop + connect_timeout 
   w.healthy.set(8001, true);
   await w.clock.advance(6000);
   expect(w.live(c)).toEqual(["127.0.0.1:8001/2 127.0.0.1:8002/2"]);
+  // Both announcements name the result behind them (the UP one once said reason="").
+  expect(w.logs).toContain(
+    'real server 127.0.0.1:8001 DOWN: removed {"service":"tcp:127.0.0.1:80","reason":"TCP_CHECK 8001: down"}',
+  );
+  expect(w.logs).toContain(
+    'real server 127.0.0.1:8001 UP: added {"service":"tcp:127.0.0.1:80","reason":"TCP_CHECK 8001: ok"}',
+  );
   const e = w.runner.entries().find((x) => x.server === "127.0.0.1:8001")!;
   expect(e).toMatchObject({ service: "tcp:127.0.0.1:80", checker: "TCP_CHECK", state: "up" });
   expect(e.last).toMatchObject({ ok: true, message: "TCP_CHECK 8001: ok" });
