@@ -65,7 +65,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(UVS_HELP);
     return 0;
   }
-  if (cmd.startsWith("-")) return ipvsadm(rest, g);
+  if (cmd.startsWith("-")) {
+    const code = await ipvsadm(rest, g);
+    // ipvsadm's help stays byte for byte on stdout; the operator who asked uvs for help also
+    // learns where uvs's own commands are.
+    if (rest.length === 1 && (cmd === "-h" || cmd === "--help"))
+      process.stderr.write(
+        "uvs: that is ipvsadm's help; `uvs help` lists uvs's own commands (run, check, bench, tui …)\n",
+      );
+    return code;
+  }
   switch (cmd) {
     case "ipvsadm":
       return ipvsadm(args, g);

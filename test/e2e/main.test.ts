@@ -76,6 +76,16 @@ describe("uvs entry point", () => {
     );
   });
 
+  test("uvs --help is ipvsadm's help on stdout, and stderr points to uvs help; uvs ipvsadm -h has no pointer", async () => {
+    const viaUvs = await uvs(["--help"]);
+    const plain = await uvs(["ipvsadm", "--help"]);
+    expect(viaUvs.stdout).toBe(plain.stdout);
+    expect(viaUvs.stderr).toContain("`uvs help` lists uvs's own commands");
+    expect(plain.stderr).toBe("");
+    const own = await uvs(["help"]);
+    expect(own.stdout).toContain("uvs run [--rules FILE]");
+  });
+
   test("changes are written back to the state file; a failed one leaves it untouched", async () => {
     const dir = mkdtempSync(join(tmpdir(), "uvs-e2e-"));
     try {
