@@ -5,7 +5,14 @@
  * still an error.
  */
 import type { Stmt } from "./cst.ts";
-import { CHECKER_KEYWORDS, HEALTH_KEYWORDS, RUN_CHECKERS, URL_KEYWORDS, unknownKeyword } from "./keywords.ts";
+import {
+  CHECKER_KEYWORDS,
+  HEALTH_KEYWORDS,
+  legacyIgnored,
+  RUN_CHECKERS,
+  URL_KEYWORDS,
+  unknownKeyword,
+} from "./keywords.ts";
 import type { CheckerRule } from "./model.ts";
 import { type Ctx, stmtPos, tokPos, wantsBlock } from "./values.ts";
 
@@ -34,7 +41,9 @@ export function checkerRule(ctx: Ctx, s: Stmt): CheckerRule | null {
   const known = CHECKER_KEYWORDS[type];
   for (const inner of s.block?.body ?? []) {
     const k = inner.keyword.text;
-    if (!known.has(k)) ctx.diags.error(stmtPos(inner), unknownKeyword(k, type, known));
+    const legacy = known.has(k) ? null : legacyIgnored(type, k);
+    if (legacy) ctx.diags.warn(stmtPos(inner), legacy);
+    else if (!known.has(k)) ctx.diags.error(stmtPos(inner), unknownKeyword(k, type, known));
     else if (k === "url") checkUrl(ctx, inner);
   }
   if ((type === "HTTP_GET" || type === "SSL_GET") && !s.block?.body.some((x) => x.keyword.text === "url"))

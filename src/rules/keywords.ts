@@ -183,6 +183,32 @@ export const CHECKER_KEYWORDS: Readonly<Record<string, ReadonlySet<string>>> = t
   FILE_CHECK: new Set(["track_file", "weight", "dynamic"]),
 });
 
+/**
+ * Keywords that configurations written for keepalived 1 still carry (tutorials copy them on) and
+ * that keepalived 2 logs as unknown and ignores. Refusing them would refuse most such files, so they
+ * are warnings and ignored as keepalived does; any other unknown keyword stays an error.
+ */
+const LEGACY_IGNORED: Readonly<Record<string, Readonly<Record<string, string>>>> = table({
+  virtual_server: table({
+    nat_mask: "'nat_mask' is keepalived 1's and has no effect; keepalived 2 ignores it, and so does uvs",
+  }),
+  ...Object.fromEntries(
+    ["TCP_CHECK", "SMTP_CHECK", "DNS_CHECK", "UDP_CHECK", "PING_CHECK", "MISC_CHECK"].map((c) => [
+      c,
+      table({ nb_get_retry: nbGetRetry(c) }),
+    ]),
+  ),
+});
+
+function nbGetRetry(where: string): string {
+  return `'nb_get_retry' is only HTTP_GET/SSL_GET's old name for 'retry': keepalived ignores it in ${where}, and so does uvs (write 'retry N' to retry)`;
+}
+
+/** The warning for a keepalived 1 keyword ignored in block `where`, or null when it is not one. */
+export function legacyIgnored(where: string, keyword: string): string | null {
+  return LEGACY_IGNORED[where]?.[keyword] ?? null;
+}
+
 export const URL_KEYWORDS = new Set([
   "path",
   "digest",

@@ -3,6 +3,7 @@
  * FILE:LINE:COL with the message; a file with any error yields no config.
  */
 import { describe, expect, test } from "bun:test";
+import { destHealth } from "../../src/rules/health-settings.ts";
 import { Diagnostics } from "../../src/rules/model.ts";
 import { parseKeepalived } from "../../src/rules/parser.ts";
 import { errors, FILE, lines, parse, warnings } from "./helpers.ts";
@@ -247,6 +248,27 @@ describe("warnings name what uvs does not act on", () => {
     );
     expect(lines(warnings(r.diagnostics))).toEqual([]);
     expect(r.diagnostics.filter((d) => d.severity === "error").length).toBe(3);
+  });
+
+  test("keepalived 1 keywords keepalived 2 ignores (nat_mask, nb_get_retry outside HTTP_GET) are warnings", () => {
+    const r = parse(
+      VS(
+        "  nat_mask 255.255.255.0\n  real_server 10.0.0.1 80 {\n    TCP_CHECK {\n      nb_get_retry 3\n      connect_port 80\n    }\n  }\n",
+      ),
+    );
+    expect(lines(errors(r.diagnostics))).toEqual([]);
+    expect(lines(warnings(r.diagnostics))).toEqual([
+      `${FILE}:5:3: warning: 'nat_mask' is keepalived 1's and has no effect; keepalived 2 ignores it, and so does uvs`,
+      `${FILE}:8:7: warning: 'nb_get_retry' is only HTTP_GET/SSL_GET's old name for 'retry': keepalived ignores it in TCP_CHECK, and so does uvs (write 'retry N' to retry)`,
+    ]);
+    // Ignored, as keepalived: the TCP check keeps its default single try.
+    const svc = r.config!.services[0];
+    expect(destHealth(svc, svc.dests[0]).checks[0]).toMatchObject({
+      type: "TCP_CHECK",
+      timing: { retry: 1 },
+    });
+    // Only those: another unknown keyword in the same places stays an error.
+    expect(lines(errors(parse(VS("  nat_mask2 1\n")).diagnostics))).toHaveLength(1);
   });
 
   test("a fwmark service without proxy_listen", () => {
