@@ -20,7 +20,7 @@ import type { DestConfig } from "../model/dest.ts";
 import { type ServiceId, serviceKey } from "../model/service.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
-import { Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
+import { type Diagnostic, Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
 import { SyncDaemons } from "../sync/daemon.ts";
@@ -115,6 +115,8 @@ export class Daemon {
   private rulesText = "";
   /** Every file of the running configuration (includes too), as write-back needs them. */
   private texts = new Map<string, string>();
+  /** Warnings of the running configuration (messages): a CLI change logs only the ones it adds. */
+  private warned = new Set<string>();
   private readonly started = performance.now();
   private control?: UnixSocketListener<unknown>;
   private metricsServer?: ReturnType<typeof Bun.serve>;
@@ -271,8 +273,9 @@ export class Daemon {
         rules: this.opts.rules,
       });
     const errors = loaded.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic);
-    for (const w of loaded.diagnostics.filter((x) => x.severity === "warning"))
-      this.log("warning", formatDiagnostic(w));
+    const warnings = loaded.diagnostics.filter((x) => x.severity === "warning");
+    for (const w of warnings) this.log("warning", formatDiagnostic(w));
+    if (!dryRun && loaded.config) this.warned = new Set(warnings.map((w) => w.message));
     const config = loaded.config;
     const vrrp = config ? this.vrrpOf(config, errors, dryRun) : null;
     const lvsSyncd = config && vrrp ? this.lvsSyncdOf(config, vrrp, errors) : null;
@@ -426,6 +429,7 @@ export class Daemon {
     if (reparsed.config) {
       this.config = reparsed.config;
       this.texts = reparsed.texts;
+      this.logNewWarnings(reparsed.diagnostics);
     } else {
       this.log(
         "error",
@@ -447,6 +451,13 @@ export class Daemon {
     }
     await this.syncLive();
     return r;
+  }
+
+  /** What a CLI change made the file warn about (`-A -f 5`: nothing to listen on) goes to the log. */
+  private logNewWarnings(diagnostics: readonly Diagnostic[]): void {
+    const warnings = diagnostics.filter((x) => x.severity === "warning");
+    for (const w of warnings) if (!this.warned.has(w.message)) this.log("warning", formatDiagnostic(w));
+    this.warned = new Set(warnings.map((w) => w.message));
   }
 
   /**

@@ -125,6 +125,21 @@ describe("uvs run", () => {
     expect(r.stderr).toContain("packet data plane");
   });
 
+  test("a CLI change the proxy plane cannot serve (fwmark, no proxy_listen) is logged once as a warning", async () => {
+    const { d } = await setup();
+    const before = d.output();
+    expect((await d.ipvsadm("-A", "-f", "5", "-s", "rr")).code).toBe(0);
+    const added = () => d.output().slice(before.length);
+    await until(() => added().includes("change from the control socket"), 3000, "the change's log line");
+    expect(added()).toMatch(
+      /warning .*: warning: no proxy_listen for fwmark 5: the proxy plane will not listen for it\n/,
+    );
+    // Warnings the file already had are not repeated at every change.
+    expect((await d.ipvsadm("-E", "-f", "5", "-s", "wlc")).code).toBe(0);
+    await until(() => added().split("op=edit-service").length === 2, 3000, "the second change");
+    expect(added().split("no proxy_listen for fwmark 5").length).toBe(2);
+  });
+
   test("a change to the rules file applies within 1 s and keeps counters of what did not change", async () => {
     const { vip, a, b, d } = await setup();
     for (let i = 0; i < 4; i++) await httpGet(vip);
