@@ -25,7 +25,8 @@ export class ControlServerError extends Error {
 }
 
 /** Is a daemon answering on `path`? (A stale socket file from a crash does not answer.) */
-async function alive(path: string): Promise<boolean> {
+/** Whether a daemon answers on `path` (a stale socket file refuses the connection). */
+export async function controlAnswers(path: string): Promise<boolean> {
   try {
     const s = await Bun.connect({ unix: path, socket: { data() {} } });
     s.end();
@@ -95,6 +96,11 @@ function refuseOtherUsers(s: Socket<ConnState>): void {
   setTimeout(() => s.end(), 1000).unref();
 }
 
+/** The refusal of a second daemon on one control socket. */
+export function anotherDaemon(path: string): ControlServerError {
+  return new ControlServerError(`another uvs daemon is answering on ${path}`);
+}
+
 /** Listen on `path`; refuses to start when another daemon answers there. */
 export async function startControlServer(
   path: string,
@@ -103,7 +109,7 @@ export async function startControlServer(
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (existsSync(path)) {
-    if (await alive(path)) throw new ControlServerError(`another uvs daemon is answering on ${path}`);
+    if (await controlAnswers(path)) throw anotherDaemon(path);
     unlinkSync(path);
   }
   const umask = process.umask(0o077); // the socket is born 0600: no window where others may connect

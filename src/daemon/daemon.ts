@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { UnixSocketListener } from "bun";
 import type { DaemonEvent, Request } from "../control/protocol.ts";
-import { startControlServer } from "../control/server.ts";
+import { anotherDaemon, controlAnswers, startControlServer } from "../control/server.ts";
 import { PacketPlane } from "../dataplane/packet/engine/plane.ts";
 import { packetMetrics, packetRefusal } from "../dataplane/packet/engine/support.ts";
 import { type ProxyLogEvent, ProxyPlane } from "../dataplane/proxy/plane.ts";
@@ -140,6 +140,8 @@ export class Daemon {
 
   /** Load the rules, open listeners and the control socket; throws when the rules cannot run. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
+    // Before any listener or VRRP socket: a second daemon must not disturb the running one.
+    if (await controlAnswers(opts.control)) throw anotherDaemon(opts.control);
     const d = new Daemon(opts);
     d.plane =
       opts.dataplane === "packet"
@@ -274,7 +276,7 @@ export class Daemon {
       });
     const errors = loaded.diagnostics.filter((x) => x.severity === "error").map(formatDiagnostic);
     const warnings = loaded.diagnostics.filter((x) => x.severity === "warning");
-    for (const w of warnings) this.log("warning", formatDiagnostic(w));
+    if (!dryRun) for (const w of warnings) this.log("warning", formatDiagnostic(w));
     if (!dryRun && loaded.config) this.warned = new Set(warnings.map((w) => w.message));
     const config = loaded.config;
     const vrrp = config ? this.vrrpOf(config, errors, dryRun) : null;

@@ -140,6 +140,17 @@ describe("uvs run", () => {
     expect(added().split("no proxy_listen for fwmark 5").length).toBe(2);
   });
 
+  test("a second uvs run on the same control socket says so and nothing else, and the first keeps serving", async () => {
+    const { vip, d } = await setup();
+    const r = Bun.spawnSync([process.execPath, MAIN, "run", "--rules", d.rules, "--control", d.control]);
+    expect(r.exitCode).toBe(1);
+    // It stops before binding anything: no EADDRINUSE lines, no rules applied.
+    expect(r.stderr.toString()).toBe(`error another uvs daemon is answering on ${d.control}\n`);
+    expect(r.stdout.toString()).toBe("");
+    expect(bodyOf(await httpGet(vip))).toMatch(/^[ab]$/);
+    expect((await d.ipvsadm("-Ln")).code).toBe(0);
+  });
+
   test("a change to the rules file applies within 1 s and keeps counters of what did not change", async () => {
     const { vip, a, b, d } = await setup();
     for (let i = 0; i < 4; i++) await httpGet(vip);
