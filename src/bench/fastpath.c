@@ -148,7 +148,7 @@ static int parse(const unsigned char *b, int n, int want_server, struct answer *
   int d0 = b[9] - '0', d1 = b[10] - '0', d2 = b[11] - '0';
   if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return 0;
   int st = d0 * 100 + d1 * 10 + d2;
-  int keep = b[7] != '0';
+  int keep = 0; /* HTTP/1.0 request: persistent only when the answer says keep-alive (parser.ts) */
   long len = -1;
   int p = le + 1;
   for (;;) {

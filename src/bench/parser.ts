@@ -180,7 +180,9 @@ export class ResponseParser {
     const d2 = b[s + 11] - 48;
     if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return MALFORMED;
     this.status = d0 * 100 + d1 * 10 + d2;
-    let ka = b[s + 7] !== 48; // HTTP/1.1 is persistent by default, 1.0 is not
+    // The request is HTTP/1.0: the connection persists only when the server says keep-alive (an
+    // HTTP/1.1 answer without it may still be closed, as Bun.serve does), which is ab's rule too.
+    let ka = false;
     let length = -1;
     let chunked = false;
     let p = le + 1;

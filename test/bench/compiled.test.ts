@@ -7,19 +7,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary } from "../../scripts/build.ts";
+import { okAnswer, type RawServer, rawServer } from "./servers.ts";
 
 let dir = "";
 let bin = "";
-let server: ReturnType<typeof Bun.serve>;
+// A server that keeps HTTP/1.0 connections alive and says so (Bun.serve closes them).
+let server: RawServer;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "uvs-bench-bin-"));
   bin = await buildBinary({ outfile: join(dir, "uvs") });
-  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("rs-a\n") });
+  server = rawServer(okAnswer("rs-a\n"));
 }, 60_000);
 
 afterAll(() => {
-  server?.stop(true);
+  server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

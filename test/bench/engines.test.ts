@@ -114,9 +114,9 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
       "HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 5\r\nConnection: Keep-Alive, Upgrade\r\n\r\nhello",
       "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello", // 1.0: not kept alive
       "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello",
-      "HTTP/1.1 204 No Content\r\n\r\n",
-      `HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big}`,
-      "HTTP/1.1 404 Not Found\r\nContent-length: 3\r\nServer: late/1\r\n\r\nno!",
+      "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n",
+      `HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\nConnection: keep-alive\r\n\r\n${big}`,
+      "HTTP/1.1 404 Not Found\r\nContent-length: 3\r\nServer: late/1\r\nconnection: keep-alive\r\n\r\nno!",
       "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello", // malformed
     ];
     const closes = (t: string) => /Connection: close|^HTTP\/1\.0 200 OK\r\nContent-Length: 5\r\n\r\n/.test(t);
@@ -178,7 +178,7 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     const hidden = "x\nConnection: close\n".padEnd(29, " ");
     expect([date(0).length, hidden.length]).toEqual([29, 29]);
     const srv = serve((_req, i) => ({
-      bytes: `HTTP/1.1 200 OK\r\nServer: c/1\r\nDate: ${i % 4 === 3 ? hidden : date(i)}\r\nContent-Length: 5\r\n\r\nhello`,
+      bytes: `HTTP/1.1 200 OK\r\nServer: c/1\r\nConnection: keep-alive\r\nDate: ${i % 4 === 3 ? hidden : date(i)}\r\nContent-Length: 5\r\n\r\nhello`,
     }));
     const [f, b] = await both({ url: srv.url(), requests: 200, concurrency: 1, keepAlive: true });
     expect(counts(f)).toEqual(counts(b));

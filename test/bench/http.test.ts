@@ -116,7 +116,8 @@ describe("uvs bench HTTP driver against a local server", () => {
 
   test("chunked and close-delimited bodies are read to their end", async () => {
     const chunked = serve(() => ({
-      bytes: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      bytes:
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
     }));
     const c = await run({ url: chunked.url(), requests: 30, concurrency: 3, keepAlive: true });
     expect([c.complete, c.failed, c.keepAliveRequests]).toEqual([30, 0, 30]);
