@@ -30,7 +30,8 @@ export function readBenchForm(v: Record<string, string>): BenchOptions | string 
   } catch {
     return `URL: ${JSON.stringify(url)} is not a URL (e.g. http://127.0.0.1:8080/)`;
   }
-  if (u.protocol !== "http:") return `URL: only http:// is supported, not ${u.protocol}//`;
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    return `URL: only http:// and https:// are supported, not ${u.protocol}//`;
   const requests = posInt(v.n);
   if (requests === null) return `Requests (-n): ${JSON.stringify(v.n)} is not a positive integer`;
   const concurrency = posInt(v.c);

@@ -66,6 +66,8 @@ export interface BenchResult {
   path: string;
   /** The first Server header seen ("" if none). */
   serverSoftware: string;
+  /** https: ab's "SSL/TLS Protocol" value (version,cipher,key bits,cipher bits) and the SNI sent. */
+  tls?: { protocol: string; serverName: string | null };
   /** Body bytes of the first good response (ab's doclen). */
   docLength: number;
   concurrency: number;

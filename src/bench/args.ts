@@ -15,7 +15,7 @@ export interface CliSettings {
   version: boolean;
 }
 
-export const BENCH_USAGE = `Usage: uvs bench [options] [http://]hostname[:port]/path
+export const BENCH_USAGE = `Usage: uvs bench [options] [http[s]://]hostname[:port]/path
 Options are (ab 2.3's, then uvs's):
     -n requests     Number of requests to perform
     -c concurrency  Number of multiple requests to make at a time

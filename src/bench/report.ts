@@ -35,11 +35,20 @@ function header(r: BenchResult, opts: BenchOptions): string {
     field("Server Software", r.serverSoftware) +
     field("Server Hostname", r.host) +
     field("Server Port", String(r.port)) +
+    tlsLines(r) +
     "\n" +
     field("Document Path", r.path) +
     field("Document Length", opts.variableLength ? "Variable" : `${r.docLength} bytes`) +
     "\n"
   );
+}
+
+/** ab's TLS lines. Its "Server Temp Key" line is missing: Bun does not tell the client's key exchange. */
+function tlsLines(r: BenchResult): string {
+  if (!r.tls) return "";
+  let s = r.tls.protocol ? field("SSL/TLS Protocol", r.tls.protocol) : "";
+  if (r.tls.serverName) s += field("TLS Server Name", r.tls.serverName);
+  return s;
 }
 
 function counts(r: BenchResult, opts: BenchOptions): string {

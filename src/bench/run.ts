@@ -70,6 +70,8 @@ export class Run {
   htmlRead = 0;
   docLength = 0;
   serverSoftware = "";
+  /** ab's "SSL/TLS Protocol" value, from the first handshake (https only). */
+  tlsProtocol = "";
   readonly kinds: Record<string, number> = {};
 
   t0 = 0;
@@ -240,6 +242,7 @@ export class Run {
       port: this.target.port,
       path: this.target.path,
       serverSoftware: this.serverSoftware,
+      ...(this.target.tls ? { tls: { protocol: this.tlsProtocol, serverName: this.target.serverName } } : {}),
       docLength: this.docLength,
       concurrency: o.concurrency,
       timeTakenS: (tEnd - this.t0) / 1000,
@@ -323,7 +326,9 @@ async function makeDriver(run: Run): Promise<Driver | string> {
   // Drivers load on demand: a run pays for the one it uses.
   if (mode === "udp") return new (await import("./l4.ts")).UdpDriver(run);
   if (mode === "tcp-connect") return new (await import("./l4.ts")).TcpConnectDriver(run);
-  const engine = o.engine ?? (process.platform === "linux" ? "ffi" : "bun");
+  // TLS is Bun's (BoringSSL); the libc engine speaks plain TCP only.
+  if (run.target.tls && o.engine === "ffi") return "--engine ffi has no TLS: https runs on --engine bun";
+  const engine = run.target.tls ? "bun" : (o.engine ?? (process.platform === "linux" ? "ffi" : "bun"));
   if (engine === "ffi") {
     try {
       // It opens libc, which only Linux has.
