@@ -30,7 +30,7 @@ import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
 import type { Logger } from "./log.ts";
 import { type DaemonCounters, proxyMetrics, renderMetrics } from "./metrics.ts";
-import { watchFile } from "./watch.ts";
+import { type WatchTargets, watchRules } from "./watch.ts";
 
 const EVENT_LOG_SIZE = 1000;
 
@@ -111,10 +111,10 @@ export class Daemon {
   /** global_defs lvs_sync_daemon: the sync daemon follows one VRRP instance's state. */
   private lvsSync!: LvsSyncFollower;
   private config: RulesConfig;
-  /** The rules text the running configuration came from (or that we wrote back ourselves). */
-  private rulesText = "";
   /** Every file of the running configuration (includes too), as write-back needs them. */
   private texts = new Map<string, string>();
+  /** The rules file, its includes and the include patterns' folders, as last read. */
+  private watchTargets: WatchTargets = { files: [], dirs: [] };
   /** Warnings of the running configuration (messages): a CLI change logs only the ones it adds. */
   private warned = new Set<string>();
   private readonly started = performance.now();
@@ -189,7 +189,11 @@ export class Daemon {
     d.timers.push(setInterval(() => d.director.advance(performance.now()), 1000));
     const wd = watchdogIntervalMs();
     if (wd) d.timers.push(setInterval(() => sdNotify("WATCHDOG=1"), wd / 2));
-    if (opts.watch !== false) d.stopWatch = watchFile(opts.rules, () => void d.reloadFromWatch());
+    if (opts.watch !== false)
+      d.stopWatch = watchRules(
+        () => d.watchTargets,
+        () => void d.reloadFromWatch(),
+      );
     d.log("info", "uvs daemon ready", {
       rules: opts.rules,
       control: opts.control,
@@ -247,14 +251,11 @@ export class Daemon {
     );
   }
 
+  /** A watched file or folder changed: reload when the rules, includes and all, read differently. */
   private async reloadFromWatch(): Promise<void> {
-    let text: string;
-    try {
-      text = readFileSync(this.opts.rules, "utf8");
-    } catch {
-      return;
-    }
-    if (text === this.rulesText) return; // our own write-back, or no real change
+    if (!existsSync(this.opts.rules)) return;
+    const now = loadRules(this.opts.rules);
+    if (sameTexts(now.texts, this.texts)) return; // our own write-back, or no real change
     await this.reload(false, "watch");
   }
 
@@ -268,8 +269,15 @@ export class Daemon {
   private async reloadNow(dryRun: boolean, cause: string) {
     const missing = !existsSync(this.opts.rules);
     const loaded = missing
-      ? { config: emptyRules(this.opts.rules), diagnostics: [], texts: new Map([[this.opts.rules, ""]]) }
+      ? {
+          config: emptyRules(this.opts.rules),
+          diagnostics: [],
+          texts: new Map([[this.opts.rules, ""]]),
+          dirs: [],
+        }
       : loadRules(this.opts.rules);
+    // Follow what this read touched, accepted or not: fixing a new include must be seen too.
+    if (!dryRun) this.watchTargets = { files: [...loaded.texts.keys()], dirs: loaded.dirs };
     if (missing && cause === "start")
       this.log("warning", "rules file does not exist yet; starting with an empty table", {
         rules: this.opts.rules,
@@ -319,7 +327,6 @@ export class Daemon {
     for (const op of plan.ops) this.intended.apply(op);
     this.config = config;
     this.texts = loaded.texts;
-    this.rulesText = loaded.texts.get(this.opts.rules) ?? "";
     this.health.update(config);
     // Before the plane sees new VIPs: those of VRRP instances are answered only while MASTER.
     if (vrrp) await this.planeVips?.configure(vrrp);
@@ -431,6 +438,7 @@ export class Daemon {
     if (reparsed.config) {
       this.config = reparsed.config;
       this.texts = reparsed.texts;
+      this.watchTargets = { files: [...reparsed.texts.keys()], dirs: reparsed.dirs };
       this.logNewWarnings(reparsed.diagnostics);
     } else {
       this.log(
@@ -441,7 +449,6 @@ export class Daemon {
         },
       );
     }
-    this.rulesText = files.get(this.opts.rules) ?? this.rulesText;
     this.health.update(this.config);
     try {
       for (const [file, text] of files) if (text !== readFileIfAny(file)) writeFileAtomic(file, text);
@@ -580,4 +587,11 @@ export class Daemon {
     await this.sync.stop();
     this.log("info", "stopped");
   }
+}
+
+/** Whether two reads of the rules (file → text) are the same files with the same texts. */
+function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [f, t] of a) if (b.get(f) !== t) return false;
+  return true;
 }

@@ -24,6 +24,8 @@ const MAX_INCLUDE_DEPTH = 16;
 export class IncludeExpander {
   readonly files: string[] = [];
   readonly texts = new Map<string, string>();
+  /** Every include pattern, made absolute: a file that appears later may match it. */
+  readonly patterns: string[] = [];
   constructor(
     readonly reader: RulesReader,
     readonly diags: Diagnostics,
@@ -65,6 +67,7 @@ export class IncludeExpander {
     }
     const pattern = s.args[0].text;
     const full = isAbsolute(pattern) ? pattern : join(dirname(s.file), pattern);
+    this.patterns.push(full);
     let paths: string[] = [];
     try {
       paths = this.reader.glob(full);

@@ -3,6 +3,7 @@
  * only module here that touches the disk, through an injectable reader.
  */
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { NameDb } from "../cli/ipvsadm/names.ts";
 import { makeNameDb, systemNameDb } from "../cli/ipvsadm/names.ts";
 import { detectDialect } from "./detect.ts";
@@ -19,6 +20,14 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** The text of every file read, by path (write-back needs the originals). */
   texts: Map<string, string>;
+  /** Folders where a file may join the configuration later: those of the include patterns. */
+  dirs: string[];
+}
+
+/** The folder part of a glob before its first wildcard (`/etc/uvs/conf.d/*.conf` → `/etc/uvs/conf.d`). */
+function patternDir(pattern: string): string {
+  const wild = pattern.search(/[*?[{]/);
+  return wild < 0 ? dirname(pattern) : dirname(`${pattern.slice(0, wild)}x`);
 }
 
 /** The disk, with Bun's glob (wildcards and braces). */
@@ -65,6 +74,7 @@ export function parseRules(path: string, text: string, opts: LoadOptions = {}): 
   const diags = new Diagnostics();
   let config: RulesConfig;
   const texts = new Map([[path, text]]);
+  const dirs = new Set<string>();
   if (detectDialect(text) === "ipvsadm") {
     config = parseIpvsadmRules(text, path, opts.names ?? systemNameDb(), diags);
   } else {
@@ -74,10 +84,11 @@ export function parseRules(path: string, text: string, opts: LoadOptions = {}): 
     );
     const stmts = inc.load(path) ?? [];
     for (const [p, t] of inc.texts) texts.set(p, t);
+    for (const p of inc.patterns) dirs.add(patternDir(p));
     config = analyzeKeepalived(stmts, path, inc.files, diags);
   }
   const diagnostics = sortDiagnostics(diags.list, config.files);
-  return { config: diags.hasErrors ? null : config, diagnostics, texts };
+  return { config: diags.hasErrors ? null : config, diagnostics, texts, dirs: [...dirs] };
 }
 
 /** Read and parse the rules file at `path`. */
@@ -91,6 +102,7 @@ export function loadRules(path: string, reader: RulesReader = diskReader, names?
       config: null,
       diagnostics: [{ severity: "error", pos: posOf(path, 1, 1), message }],
       texts: new Map(),
+      dirs: [],
     };
   }
   return parseRules(path, text, { reader, names });

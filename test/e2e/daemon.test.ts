@@ -3,7 +3,8 @@
  * through the control socket, the rules file edited under it.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
 import { parseSnapshot } from "../../src/model/snapshot.ts";
 import {
@@ -169,6 +170,36 @@ describe("uvs run", () => {
     const names = new Set<string>();
     for (let i = 0; i < 6; i++) names.add(bodyOf(await httpGet(vip)));
     expect(names).toEqual(new Set(["a", "b", "c"]));
+  });
+
+  test("included files are watched too: an edit, a new file in the glob's folder, a removal; CLI write-back does not echo", async () => {
+    const a = namedServer("a");
+    cleanups.push(() => a.stop(true));
+    const vip = await freePort();
+    // The folder does not exist yet: the include matches nothing (a warning) until it does.
+    const d = await startDaemon("# main\ninclude conf.d/*.conf\n");
+    cleanups.push(() => d.stop());
+    const conf = join(d.dir, "conf.d");
+    const svc = (w: number) =>
+      `virtual_server 127.0.0.1 ${vip} {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 127.0.0.1 ${a.port} {\n        weight ${w}\n    }\n}\n`;
+    const weight = async () => (await snapshot(d)).services[0]?.destinations[0]?.weight;
+    mkdirSync(conf);
+    writeFileSync(join(conf, "web.conf"), svc(2));
+    await until(async () => (await weight()) === 2, 2500, "the service of a file new in the include folder");
+    expect(bodyOf(await httpGet(vip))).toBe("a");
+    writeFileSync(join(conf, "web.conf"), svc(4));
+    await until(async () => (await weight()) === 4, 2500, "the edit of the included file");
+    // A CLI change is written to the included file, and reading it back is not a reload.
+    const reloads = () => d.output().split("cause=watch").length - 1;
+    const before = reloads();
+    expect(
+      (await d.ipvsadm("-e", "-t", `127.0.0.1:${vip}`, "-r", `127.0.0.1:${a.port}`, "-m", "-w", "6")).code,
+    ).toBe(0);
+    expect(readFileSync(join(conf, "web.conf"), "utf8")).toContain("weight 6");
+    await Bun.sleep(1200);
+    expect(reloads()).toBe(before);
+    rmSync(join(conf, "web.conf"));
+    await until(async () => (await snapshot(d)).services.length === 0, 2500, "the removal");
   });
 
   test("an invalid rules file is refused with its position and the old configuration keeps serving", async () => {
