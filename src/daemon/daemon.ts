@@ -565,7 +565,7 @@ export class Daemon {
 
   /** Why the running data plane cannot forward to this real server (null: it can). */
   private refusal(service: ServiceId, dest: DestConfig, where: string): string | null {
-    if (this.plane instanceof PacketPlane) return packetRefusal(service, dest, where);
+    if (this.plane instanceof PacketPlane) return packetRefusal(service, dest, where, this.plane.interfaces);
     return proxyRefusal(dest.forward, where);
   }
 

@@ -50,7 +50,7 @@ export function describeLab(topo: Topology, prefix: string, rulesPath: string): 
   const uvs = selfCommand().join(" ");
   lines.push(
     "run uvs in the director:",
-    `  ip netns exec ${nsName(prefix, "director")} ${uvs} run --dataplane packet --interface ${topo.directorIf} --rules ${rulesPath} --control /run/uvs-lab/${prefix}.sock`,
+    `  ip netns exec ${nsName(prefix, "director")} ${uvs} run --dataplane packet ${topo.directorIfs.map((i) => `--interface ${i}`).join(" ")} --rules ${rulesPath} --control /run/uvs-lab/${prefix}.sock`,
     "try it from the client:",
     `  ip netns exec ${nsName(prefix, "client")} curl -s http://${topo.vip}/`,
   );

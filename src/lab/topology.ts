@@ -31,8 +31,8 @@ export interface Node {
 export interface Topology {
   kind: LabKind;
   vip: string;
-  /** The director's interface uvs runs on (`--interface`). */
-  directorIf: "eth0";
+  /** The director's interfaces uvs runs on (`--interface` each): NAT needs the real servers' side too. */
+  directorIfs: ("eth0" | "eth1")[];
   nodes: Node[];
   wires: Wire[];
   /** Port the real servers' HTTP server listens on. */
@@ -62,7 +62,7 @@ function natLab(): Topology {
   return {
     kind: "nat",
     vip: "203.0.113.100",
-    directorIf: "eth0",
+    directorIfs: ["eth0", "eth1"],
     httpPort: 80,
     nodes: [
       CLIENT,
@@ -88,7 +88,7 @@ function sharedSegmentLab(kind: "dr" | "tun"): Topology {
   return {
     kind,
     vip: "192.0.2.100",
-    directorIf: "eth0",
+    directorIfs: ["eth0"],
     httpPort: 80,
     nodes: [
       CLIENT,

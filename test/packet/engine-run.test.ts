@@ -39,6 +39,8 @@ beforeAll(() => {
   for (const args of [
     ["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
     ["link", "set", "v0", "up"],
+    // The real server's link: without it the DR real server would be refused as unreachable.
+    ["addr", "add", "192.0.2.1/24", "dev", "v0"],
     ["link", "set", "v1", "up"],
   ])
     expect(run(["ip", "-n", NS, ...args]).code).toBe(0);

@@ -3,14 +3,21 @@
  * reaches the table; and its counters as Prometheus text.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { ipv4FromU32 } from "../../../model/addr.ts";
 import type { DestConfig } from "../../../model/dest.ts";
 import type { ServiceId } from "../../../model/service.ts";
+import { type InterfaceInfo, onLinkInterface } from "./interfaces.ts";
 
-/** Null when the packet plane forwards this real server of this service; else why not. */
+/**
+ * Null when the packet plane forwards this real server of this service; else why not. With the
+ * plane's interfaces, a real server it could never send to is refused too: DR needs it on a link of
+ * an --interface (as the kernel's DR), NAT and TUN on a link or behind an interface's gateway.
+ */
 export function packetRefusal(
   service: ServiceId,
-  dest: Pick<DestConfig, "forward" | "af">,
+  dest: Pick<DestConfig, "forward" | "af"> & { addr?: DestConfig["addr"] },
   where: string,
+  ifs: readonly InterfaceInfo[] = [],
 ): string | null {
   if (service.kind === "fwmark")
     return `${where}: firewall-mark services need netfilter marks; the packet data plane matches protocol, address and port only`;
@@ -19,7 +26,27 @@ export function packetRefusal(
   if (service.protocol === "sctp") return `${where}: the packet data plane carries TCP and UDP, not SCTP`;
   if (dest.forward === "local")
     return `${where}: local-node forwarding is not supported by the packet data plane`;
+  if (ifs.length && dest.addr) return unreachable(dest.forward, dest.addr.words[0], where, ifs);
   return null;
+}
+
+function unreachable(
+  forward: DestConfig["forward"],
+  addr: number,
+  where: string,
+  ifs: readonly InterfaceInfo[],
+): string | null {
+  if (onLinkInterface(ifs, addr) >= 0) return null;
+  const links = ifs
+    .map(
+      (f) =>
+        `${f.name} ${f.v4.map((n) => `${ipv4FromU32(n.addr).text}/${n.prefix}`).join(" ") || "(no IPv4 address)"}`,
+    )
+    .join(", ");
+  if (forward === "route")
+    return `${where}: direct routing needs the real server on a link of an --interface, and it is on none (${links}); add --interface for its link`;
+  if (ifs.some((f) => f.gateway !== 0)) return null;
+  return `${where}: on no link of the --interfaces (${links}) and none has a default gateway: the packet data plane could never reach it; add --interface for its link (NAT: the real servers' side too, where their replies come in)`;
 }
 
 /** `uvs_packet_<counter>_total` lines for every counter. */
