@@ -243,14 +243,14 @@ export class HttpDriver implements Driver {
     this.run.next(s.i);
   }
 
-  /** Forget the slot's connection; closing it from our side. */
+  /** Forget the slot's connection; closing it from our side with a FIN, as ab (ffi-driver.ts). */
   private drop(s: HttpSlot): void {
     const c = s.conn;
     if (c !== null) c.dead = true;
     const sock = s.sock;
     s.conn = null;
     s.sock = null;
-    if (sock !== null) sock.terminate();
+    if (sock !== null) sock.end();
   }
 
   expire(cutoff: number): void {
