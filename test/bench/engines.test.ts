@@ -187,6 +187,41 @@ describe.skipIf(!linux)("ffi and bun engines count the same (needs Linux: the ff
     expect(f.keepAliveRequests).toBe(150); // every 4th answer says close, in its hidden line
   });
 
+  test("both engines close as ab does: a FIN the server sees, not a reset", async () => {
+    // The server answers and keeps the connection open: the client closes first.
+    let fins = 0;
+    let resets = 0;
+    const srv = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data: (s) => void s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        end: (s) => {
+          fins++;
+          s.end();
+        },
+        close: (_s, err) => {
+          if (err) resets++;
+        },
+        error: () => {},
+      },
+    });
+    try {
+      for (const engine of ["ffi", "bun"] as const) {
+        [fins, resets] = [0, 0];
+        const r = await run(
+          { url: `http://127.0.0.1:${srv.port}/`, requests: 20, concurrency: 2, keepAlive: false },
+          engine,
+        );
+        expect(r.complete - r.failed).toBe(20);
+        await Bun.sleep(100);
+        expect([engine, fins, resets]).toEqual([engine, 20, 0]);
+      }
+    } finally {
+      srv.stop(true);
+    }
+  });
+
   test("POST bodies larger than a socket buffer arrive whole", async () => {
     const echo = serve(okAnswer("ok"));
     const body = new Uint8Array(3 << 20).fill(97); // 3 MiB: the send is partial, the rest on EPOLLOUT
