@@ -3,10 +3,11 @@
  * formatted, so 100,000 entries scroll as fast as 10.
  */
 import { Box, Text } from "ink";
-import TextInput from "ink-text-input";
-import { memo, useEffect, useMemo, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import type { SnapConn } from "../src/model/snapshot.ts";
 import { CONN_TITLE, connText, filterConnections, parseConnFilter } from "./conn-filter.ts";
+import { LineView } from "./LineView.tsx";
+import { editLine, type LineState, lineAt } from "./line-edit.ts";
 import { Opaque } from "./opaque.ts";
 import { useLatestInput } from "./use-latest-input.ts";
 import { fit } from "./window.ts";
@@ -53,7 +54,13 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
   // The scroll position belongs to a filter: a new filter starts at the top.
   const [pos, setPos] = useState({ filter: p.filter, top: 0 });
   const top = pos.filter === p.filter ? pos.top : 0;
-  const [editing, setEditing] = useState<string | null>(null);
+  const [editing, setEditingState] = useState<LineState | null>(null);
+  // Keys of one burst each edit the latest filter text, not the last rendered one (line-edit.ts).
+  const editRef = useRef<LineState | null>(null);
+  const setEditing = (l: LineState | null) => {
+    editRef.current = l;
+    setEditingState(l);
+  };
   const parsed = useMemo(() => parseConnFilter(p.filter), [p.filter]);
   // Recomputed when a new snapshot arrives (≤ 4 Hz) or the filter changes, not on scrolling.
   const conns = p.connections.value;
@@ -73,11 +80,15 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
 
   useLatestInput(
     (input, key) => {
-      if (editing !== null) {
+      const line = editRef.current;
+      if (line !== null) {
         if (key.escape) setEditing(null);
         else if (key.return) {
-          p.onFilter(editing.trim());
+          p.onFilter(line.text.trim());
           setEditing(null);
+        } else {
+          const next = editLine(line, input, key);
+          if (next) setEditing(next);
         }
         return;
       }
@@ -87,7 +98,7 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
       else if (key.pageDown || input === " ") scroll(shownTop + bodyH);
       else if (input === "g" || key.home) scroll(0);
       else if (input === "G" || key.end) scroll(maxTop);
-      else if (input === "/") setEditing(p.filter);
+      else if (input === "/") setEditing(lineAt(p.filter));
       else if (key.escape) p.onFilter("");
     },
     { isActive: p.active },
@@ -104,11 +115,7 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
       {editing !== null ? (
         <Box>
           <Text color="cyan">filter: </Text>
-          <TextInput
-            value={editing}
-            onChange={setEditing}
-            placeholder="svc=VIP:PORT rs=RIP:PORT state=EST client=ADDR"
-          />
+          <LineView line={editing} placeholder="svc=VIP:PORT rs=RIP:PORT state=EST client=ADDR" />
         </Box>
       ) : (
         <Text color={bad ? "red" : p.filter ? "cyan" : undefined}>

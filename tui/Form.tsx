@@ -1,8 +1,10 @@
 /** A modal form: text and choice fields; Enter submits, Esc cancels. The error is shown under it. */
-import { Box, Text, useInput } from "ink";
-import TextInput from "ink-text-input";
+import { Box, Text } from "ink";
 import { useRef, useState } from "react";
 import type { FieldDef } from "./actions.ts";
+import { LineView } from "./LineView.tsx";
+import { editLine, type LineState } from "./line-edit.ts";
+import { useLatestInput } from "./use-latest-input.ts";
 
 export interface FormProps {
   title: string;
@@ -20,16 +22,26 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
     Object.fromEntries(fields.map((f) => [f.name, f.initial])),
   );
   const [focus, setFocusState] = useState(0);
+  const [cursor, setCursor] = useState(() => (fields[0]?.initial ?? "").length);
   const labelW = Math.max(...fields.map((f) => f.label.length)) + 2;
-  // Keys can arrive before Ink re-subscribes the handler after a render: keep the latest here.
-  const latest = useRef({ values, focus });
+  // Keys arrive in bursts (typing fast, ssh, a paste), each before React renders the one before:
+  // every key edits the latest state, kept here, never the rendered one.
+  const latest = useRef({ values, focus, cursor });
   const update = (name: string, v: string) => {
     latest.current.values = { ...latest.current.values, [name]: v };
     setValues(latest.current.values);
   };
+  const setLine = (name: string, l: LineState) => {
+    update(name, l.text);
+    latest.current.cursor = l.cursor;
+    setCursor(l.cursor);
+  };
   const setFocus = (i: number) => {
     latest.current.focus = i;
     setFocusState(i);
+    // The cursor goes to the end of the field it enters.
+    latest.current.cursor = (latest.current.values[fields[i].name] ?? "").length;
+    setCursor(latest.current.cursor);
   };
 
   const cycle = (f: FieldDef, step: number) => {
@@ -38,7 +50,7 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
     update(f.name, cs[(i + step + cs.length) % cs.length]);
   };
 
-  useInput(
+  useLatestInput(
     (input, key) => {
       const { focus } = latest.current;
       const f = fields[focus];
@@ -48,6 +60,14 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
       else if (key.tab || key.downArrow) setFocus((focus + 1) % fields.length);
       else if (f.kind === "choice" && (key.leftArrow || key.rightArrow || input === " "))
         cycle(f, key.leftArrow ? -1 : 1);
+      else if (f.kind !== "choice") {
+        const next = editLine(
+          { text: latest.current.values[f.name], cursor: latest.current.cursor },
+          input,
+          key,
+        );
+        if (next) setLine(f.name, next);
+      }
     },
     { isActive: !busy },
   );
@@ -71,7 +91,7 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
               {(f.choices ?? []).map((c) => (c === values[f.name] ? `[${c}]` : ` ${c} `)).join(" ")}
             </Text>
           ) : i === focus && !busy ? (
-            <TextInput value={values[f.name]} onChange={(v) => update(f.name, v)} />
+            <LineView line={{ text: values[f.name], cursor: Math.min(cursor, values[f.name].length) }} />
           ) : (
             <Text>{values[f.name]}</Text>
           )}

@@ -5,6 +5,7 @@
  */
 import { type Key, useInput } from "ink";
 import { useCallback, useRef } from "react";
+import { splitBurst } from "./key-burst.ts";
 
 export function useLatestInput(
   handler: (input: string, key: Key) => void,
@@ -12,6 +13,9 @@ export function useLatestInput(
 ) {
   const ref = useRef(handler);
   ref.current = handler;
-  const stable = useCallback((input: string, key: Key) => ref.current(input, key), []);
+  // A burst of keys in one read is handled key by key (key-burst.ts).
+  const stable = useCallback((input: string, key: Key) => {
+    for (const [i, k] of splitBurst(input, key)) ref.current(i, k);
+  }, []);
   useInput(stable, opts);
 }

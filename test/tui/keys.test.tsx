@@ -170,6 +170,22 @@ describe("Services screen", () => {
     expect(src.commands.at(-1)).toEqual(["-A", "-t", "127.0.0.1:9090", "-s", "wlc"]);
   });
 
+  test("keys that come in one read (fast typing, ssh, a paste) are each applied: the form and the filter", async () => {
+    const src = memorySource(smallSnapshot());
+    const a = renderApp({ source: src });
+    await a.until(ready);
+    await a.press("a");
+    await a.until((f) => f.includes("Add a virtual service"), "the form");
+    // One write: Tab, an address, Tab, three Backspaces over "wlc", "sed", Tab, "120", Enter.
+    a.stdin.write("\t127.0.0.1:9191\t\x7f\x7f\x7fsed\t120\r");
+    await a.until((f) => f.includes("TCP  127.0.0.1:9191 sed persistent 120"), "the new service");
+    expect(src.commands.at(-1)).toEqual(["-A", "-t", "127.0.0.1:9191", "-s", "sed", "-p", "120"]);
+    await a.press("2");
+    await a.until((f) => f.includes("IPVS connection entries"), "Connections");
+    a.stdin.write("/svc=127.0.0.1:80999\x7f\x7f\x7f80\r");
+    await a.until((f) => f.includes("filter: svc=127.0.0.1:8080"), "the filter, typed in one read");
+  });
+
   test("n adds a real server with the chosen forwarding; D deletes after y; Esc cancels", async () => {
     const src = memorySource(smallSnapshot());
     const a = renderApp({ source: src });
