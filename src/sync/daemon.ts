@@ -66,15 +66,12 @@ export class SyncDaemons {
 
   /**
    * What the kernel refuses at --start-daemon before anything runs: an interface that does not
-   * exist (ENODEV). Null when the start may go ahead.
+   * exist (ENODEV, which ipvsadm prints as "No such device", and so does uvs). Null when the start
+   * may go ahead.
    */
   static check(cfg: SyncDaemonConfig): OpResult | null {
     if (interfaceExists(cfg.mcastIfn)) return null;
-    return {
-      ok: false,
-      errno: "ENODEV",
-      message: `uvs: sync daemon: no network interface named ${JSON.stringify(cfg.mcastIfn)}`,
-    };
+    return { ok: false, errno: "ENODEV" };
   }
 
   /**

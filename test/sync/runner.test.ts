@@ -113,11 +113,7 @@ describe("SyncDaemons on loopback", () => {
 
   test("an interface that does not exist is refused with ENODEV before anything starts", () => {
     const r = SyncDaemons.check({ state: "master", mcastIfn: "nosuchif0", syncid: 0 });
-    expect(r).toEqual({
-      ok: false,
-      errno: "ENODEV",
-      message: 'uvs: sync daemon: no network interface named "nosuchif0"',
-    });
+    expect(r).toEqual({ ok: false, errno: "ENODEV" });
   });
 
   test("a backup that cannot bind is taken out of the daemon state, with the reason", async () => {
