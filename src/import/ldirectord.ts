@@ -7,6 +7,8 @@
  * SMTP_CHECK, connect → TCP_CHECK, external → MISC_CHECK, other negotiate services → MISC_CHECK
  * running `uvs health negotiate` (in-process). What has no equivalent is a comment and a warning.
  */
+
+import { parseRules } from "../rules/load.ts";
 import {
   type LdConfig,
   type LdReal,
@@ -261,7 +263,15 @@ export function importLdirectord(text: string, source = "ldirectord.cf"): Import
       ].includes(k)
     )
       warnings.push(`${k}= has no uvs equivalent (ignored)`);
-  const body = cfg.virtuals.map((v) => virtualText(v, cfg.globals, (m) => warnings.push(m)));
+  const errors = [...cfg.errors];
+  const body = cfg.virtuals.map((v) => {
+    const t = virtualText(v, cfg.globals, (m) => warnings.push(m));
+    // Values pass through as written (scheduler=, persistent=, netmask= …): what the rules
+    // parser would refuse is an error of the import, never a file that will not load.
+    for (const e of parseRules("import.conf", t).diagnostics)
+      if (e.severity === "error") errors.push(`virtual at line ${v.line}: ${e.message}`);
+    return t;
+  });
   const text2 = [`# Imported from ${source} by uvs import ldirectord`, "", body.join("\n")].join("\n");
-  return { text: text2, errors: cfg.errors, warnings };
+  return { text: text2, errors, warnings };
 }

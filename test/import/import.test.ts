@@ -82,6 +82,16 @@ test("ldirectord errors are fatal, as in ldirectord: nothing is printed", async 
   expect(r.err).toContain("line 3: real= needs a method gate, masq or ipip");
 });
 
+test("values the rules file would refuse are import errors, named by their virtual, not a file that will not load", async () => {
+  const r = await run(["ldirectord", "f"], {
+    f: "virtual=192.0.2.1:80\n\treal=10.0.0.1:80 gate\n\tscheduler=bogus\n\n virtual=192.0.2.1:81\n\treal=10.0.0.1:81 masq\n\tpersistent=forever\n",
+  });
+  expect(r.code).toBe(1);
+  expect(r.out).toBe("");
+  expect(r.err).toContain("uvs import ldirectord: error: virtual at line 1: unknown scheduler 'bogus'\n");
+  expect(r.err).toMatch(/error: virtual at line 5: invalid persistence timeout 'forever'/);
+});
+
 test("ipvsadm save format on stdin becomes virtual_server blocks", async () => {
   const save =
     "-A -t 192.0.2.1:80 -s wrr -p 300\n-a -t 192.0.2.1:80 -r 10.0.0.1:8080 -m -w 3\n-a -t 192.0.2.1:80 -r 10.0.0.2:8080 -m -w 1\n-A -u 192.0.2.1:53 -s rr\n-a -u 192.0.2.1:53 -r 10.0.0.9:53 -m -w 1\n";
