@@ -71,7 +71,7 @@ export async function runDemo(args: string[]): Promise<number> {
   let daemon: Daemon | null = null;
   const cleanup = async () => {
     await daemon?.stop();
-    for (const s of servers) s.stop(true);
+    for (const s of servers) s.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
