@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { UnixSocketListener } from "bun";
+import { checkOp } from "../control/op-check.ts";
 import type { DaemonEvent, Request } from "../control/protocol.ts";
 import { anotherDaemon, controlAnswers, startControlServer } from "../control/server.ts";
 import { PacketPlane } from "../dataplane/packet/engine/plane.ts";
@@ -505,8 +506,11 @@ export class Daemon {
           );
         case "health":
           return { entries: this.health.entries() };
-        case "apply":
-          return await this.applyOp((req.params as { op: DirectorOp }).op);
+        case "apply": {
+          const op = checkOp((req.params as { op?: unknown }).op);
+          if (typeof op === "string") throw new Error(op);
+          return await this.applyOp(op);
+        }
         case "reload":
           return await this.reload(Boolean((req.params as { dryRun?: boolean }).dryRun), "control");
         case "events": {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
+import type { DirectorOp } from "../../src/director/api.ts";
 import { parseSnapshot } from "../../src/model/snapshot.ts";
 import {
   bodyOf,
@@ -150,6 +151,22 @@ describe("uvs run", () => {
     expect(r.stdout.toString()).toBe("");
     expect(bodyOf(await httpGet(vip))).toMatch(/^[ab]$/);
     expect((await d.ipvsadm("-Ln")).code).toBe(0);
+  });
+
+  test("a malformed op over the control socket is refused naming the field; the table is untouched", async () => {
+    const { vip, d } = await setup();
+    const c = await connectControl(d.control);
+    try {
+      // Typed as what a foreign client might send, not what ours can.
+      const send = (op: unknown) => c.call("apply", { op: op as DirectorOp });
+      await expect(send({ op: "add-service" })).rejects.toThrow("bad op: service: expected an object");
+      await expect(
+        send({ op: "delete-service", service: { kind: "addr", af: "inet", protocol: "tcp", port: vip } }),
+      ).rejects.toThrow("bad op: service.addr: expected an object");
+    } finally {
+      c.close();
+    }
+    expect((await snapshot(d)).services.length).toBe(1);
   });
 
   test("a change to the rules file applies within 1 s and keeps counters of what did not change", async () => {
