@@ -31,7 +31,11 @@ export async function runReload(args: string[], control: string): Promise<number
     for (const e of r.errors) process.stderr.write(`${e}\n`);
     if (r.errors.length) return 1;
     if (dryRun) process.stdout.write(r.lines.length ? `${r.lines.join("\n")}\n` : "no changes\n");
-    else process.stdout.write(r.applied ? `reloaded (${r.lines.length} changes)\n` : "not reloaded\n");
+    else if (!r.applied) process.stdout.write("not reloaded\n");
+    else
+      process.stdout.write(
+        r.steps ? `reloaded (${r.steps} change${r.steps === 1 ? "" : "s"})\n` : "reloaded: no changes\n",
+      );
     return 0;
   } catch (e) {
     process.stderr.write(`uvs reload: ${(e as Error).message}\n`);

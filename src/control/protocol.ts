@@ -14,7 +14,11 @@ export interface ControlMethods {
   /** One Director API operation, as ipvsadm sends one netlink request. */
   apply: { params: { op: DirectorOp }; result: OpResult };
   /** Re-read the rules file now (as SIGHUP); with dryRun only the plan is returned. */
-  reload: { params: { dryRun?: boolean }; result: { applied: boolean; lines: string[]; errors: string[] } };
+  /** `steps`: the director changes the reload made (or would make, dry run). */
+  reload: {
+    params: { dryRun?: boolean };
+    result: { applied: boolean; lines: string[]; errors: string[]; steps: number };
+  };
   /** Recent daemon events (reloads, CLI changes, errors…), oldest first, after sequence `since`. */
   events: { params: { since?: number }; result: { events: DaemonEvent[] } };
   /** Every health check: one entry per real server × checker (`uvs health`). */

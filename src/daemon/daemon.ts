@@ -261,7 +261,10 @@ export class Daemon {
   }
 
   /** Re-read the rules file and apply the difference (or only plan it). One reload at a time. */
-  reload(dryRun: boolean, cause = "start"): Promise<{ applied: boolean; lines: string[]; errors: string[] }> {
+  reload(
+    dryRun: boolean,
+    cause = "start",
+  ): Promise<{ applied: boolean; lines: string[]; errors: string[]; steps: number }> {
     const run = this.reloading.then(() => this.reloadNow(dryRun, cause));
     this.reloading = run.catch(() => {});
     return run;
@@ -269,6 +272,16 @@ export class Daemon {
 
   private async reloadNow(dryRun: boolean, cause: string) {
     const missing = !existsSync(this.opts.rules);
+    // Only at start does a missing file mean an empty table. Later it is a file moved away or
+    // being replaced: reading it as "no services" would flush the director.
+    if (missing && cause !== "start") {
+      const msg = `rules file ${this.opts.rules} does not exist: the running configuration stays`;
+      if (!dryRun) {
+        this.counters.reloadErrors++;
+        this.log("error", msg, { cause });
+      }
+      return { applied: false, lines: [], errors: [msg], steps: 0 };
+    }
     const loaded = missing
       ? {
           config: emptyRules(this.opts.rules),
@@ -309,10 +322,10 @@ export class Daemon {
           cause,
         });
       }
-      return { applied: false, lines: [], errors };
+      return { applied: false, lines: [], errors, steps: 0 };
     }
     const plan = planReload(this.intended, config);
-    if (dryRun) return { applied: false, lines: plan.lines, errors: [] };
+    if (dryRun) return { applied: false, lines: plan.lines, errors: [], steps: plan.ops.length };
     // Try the plan on a copy first: nothing changes unless every step is accepted.
     const scratch = directorFromSnapshot(directorToSnapshot(this.intended));
     for (const op of plan.ops) {
@@ -321,7 +334,7 @@ export class Daemon {
         const msg = `reload step ${op.op} refused (${r.errno}); the running configuration stays`;
         this.counters.reloadErrors++;
         this.log("error", msg);
-        return { applied: false, lines: plan.lines, errors: [msg] };
+        return { applied: false, lines: plan.lines, errors: [msg], steps: 0 };
       }
     }
     if (cause !== "start") sdNotify(`RELOADING=1\nMONOTONIC_USEC=${Math.round(performance.now() * 1000)}`);
@@ -344,7 +357,7 @@ export class Daemon {
       cause,
       steps: plan.ops.length,
     });
-    return { applied: true, lines: plan.lines, errors: [] };
+    return { applied: true, lines: plan.lines, errors: [], steps: plan.ops.length };
   }
 
   /** The VRRP settings of the rules' kept blocks; their errors refuse the rules file. */

@@ -3,7 +3,7 @@
  * through the control socket, the rules file edited under it.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectControl } from "../../src/control/client.ts";
 import type { DirectorOp } from "../../src/director/api.ts";
@@ -239,6 +239,30 @@ describe("uvs run", () => {
     expect((await snapshot(d)).services[0].destinations.length).toBe(2);
     const real = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
     expect(real.exitCode).toBe(0);
+    expect(real.stdout.toString()).toBe("reloaded (1 change)\n");
     expect((await snapshot(d)).services[0].destinations.map((x) => x.port)).toEqual([a.port!]);
+    const again = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
+    expect(again.stdout.toString()).toBe("reloaded: no changes\n");
+  });
+
+  test("a rules file moved away: SIGHUP and uvs reload keep the running table, and say why", async () => {
+    const { vip, d } = await setup();
+    renameSync(d.rules, `${d.rules}.moved`);
+    d.proc.kill("SIGHUP");
+    await until(
+      () => d.output().includes("does not exist: the running configuration stays"),
+      3000,
+      "the error",
+    );
+    const r = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.toString()).toBe(
+      `rules file ${d.rules} does not exist: the running configuration stays\n`,
+    );
+    expect((await snapshot(d)).services[0].destinations.length).toBe(2);
+    expect(bodyOf(await httpGet(vip))).toMatch(/^[ab]$/);
+    renameSync(`${d.rules}.moved`, d.rules);
+    const back = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
+    expect([back.exitCode, back.stdout.toString()]).toEqual([0, "reloaded: no changes\n"]);
   });
 });
