@@ -116,6 +116,8 @@ export class Daemon {
   private texts = new Map<string, string>();
   /** The rules file, its includes and the include patterns' folders, as last read. */
   private watchTargets: WatchTargets = { files: [], dirs: [] };
+  /** The empty-file warning was given for the current emptiness. */
+  private warnedEmpty = false;
   /** Warnings of the running configuration (messages): a CLI change logs only the ones it adds. */
   private warned = new Set<string>();
   private readonly started = performance.now();
@@ -257,6 +259,22 @@ export class Daemon {
     if (!existsSync(this.opts.rules)) return;
     const now = loadRules(this.opts.rules);
     if (sameTexts(now.texts, this.texts)) return; // our own write-back, or no real change
+    // An empty file is what a tool writing in place (truncate, then write) leaves for a moment,
+    // and it parses as "no services": from the watcher it is not applied over a running table.
+    // SIGHUP or `uvs reload` apply it when an empty table is what the operator means.
+    if (this.intended.services.size > 0 && (now.texts.get(this.opts.rules) ?? "").trim() === "") {
+      if (!this.warnedEmpty)
+        this.log(
+          "warning",
+          "the rules file is empty: not applied by the watcher (SIGHUP or uvs reload apply it)",
+          {
+            rules: this.opts.rules,
+          },
+        );
+      this.warnedEmpty = true;
+      return;
+    }
+    this.warnedEmpty = false;
     await this.reload(false, "watch");
   }
 

@@ -245,6 +245,18 @@ describe("uvs run", () => {
     expect(again.stdout.toString()).toBe("reloaded: no changes\n");
   });
 
+  test("an emptied rules file (a tool writing in place) is not applied by the watcher; uvs reload applies it", async () => {
+    const { d } = await setup();
+    writeFileSync(d.rules, "");
+    await until(() => d.output().includes("the rules file is empty: not applied"), 3000, "the warning");
+    await Bun.sleep(700);
+    expect((await snapshot(d)).services.length).toBe(1);
+    expect(d.output().split("the rules file is empty").length).toBe(2); // once
+    const r = Bun.spawnSync([process.execPath, MAIN, "--control", d.control, "reload"]);
+    expect([r.exitCode, r.stdout.toString()]).toEqual([0, "reloaded (1 change)\n"]);
+    expect((await snapshot(d)).services.length).toBe(0);
+  });
+
   test("a rules file moved away: SIGHUP and uvs reload keep the running table, and say why", async () => {
     const { vip, d } = await setup();
     renameSync(d.rules, `${d.rules}.moved`);
