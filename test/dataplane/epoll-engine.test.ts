@@ -46,7 +46,7 @@ describe("epoll engine: selection", () => {
     ).toContain("belong to --dataplane proxy");
   });
 
-  test.skipIf(!linux)("the option and the environment choose the engine (skipped: not Linux)", async () => {
+  test.skipIf(!linux)("the option and the environment choose the engine (needs Linux)", async () => {
     const saved = process.env.UVS_PROXY_ENGINE;
     const log = () => {};
     process.env.UVS_PROXY_ENGINE = "epoll";
@@ -80,7 +80,7 @@ async function proxySuitesPass(env: Record<string, string>): Promise<void> {
   expect(Number(/(\d+) pass/.exec(text)?.[1] ?? 0)).toBeGreaterThan(30);
 }
 
-describe.skipIf(!linux)("proxy engines: the TCP proxy suites again (skipped: not Linux)", () => {
+describe.skipIf(!linux)("proxy engines: the TCP proxy suites again (needs Linux)", () => {
   test(`tcp-proxy, tcp-flow-control and plane tests pass with UVS_PROXY_ENGINE=${other}`, async () => {
     await proxySuitesPass({ UVS_PROXY_ENGINE: other });
   }, 60_000);
@@ -107,7 +107,7 @@ console.log("up");await new Promise(()=>{})`;
   await p.stdout.getReader().read();
 }
 
-describe.skipIf(!linux)("epoll engine: idle connections (skipped: not Linux)", () => {
+describe.skipIf(!linux)("epoll engine: idle connections (needs Linux)", () => {
   test("an idle proxied connection holds no buffer, no socket object and at most 3 JS objects", async () => {
     const d = new Director({});
     const vport = freePort();
@@ -143,7 +143,7 @@ describe.skipIf(!linux)("epoll engine: idle connections (skipped: not Linux)", (
   }, 20_000);
 });
 
-describe.skipIf(!linux)("epoll engine: the loop (skipped: not Linux)", () => {
+describe.skipIf(!linux)("epoll engine: the loop (needs Linux)", () => {
   /** A listening socket of our own on a free port, watched by `loop`; resolves on its first event. */
   function watchListener(loop: EpollLoop): { port: number; fd: number; event: Promise<number> } {
     const port = freePort();
@@ -193,7 +193,7 @@ describe.skipIf(!linux)("epoll engine: the loop (skipped: not Linux)", () => {
   });
 });
 
-describe.skipIf(!linux)("epoll engine: relay threads (skipped: not Linux)", () => {
+describe.skipIf(!linux)("epoll engine: relay threads (needs Linux)", () => {
   /** One request/answer over an open client: write `msg`, wait for its echo. */
   async function exchange(c: Client, msg: string, total: number): Promise<void> {
     c.sock.write(msg);

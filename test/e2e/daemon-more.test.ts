@@ -152,7 +152,7 @@ test("SIGTERM drains: open connections may finish, then the daemon exits 0", asy
 
 const python = Bun.which("python3");
 test.skipIf(!python)(
-  "READY=1 reaches systemd's notify socket once listeners are up (skipped: no python3)",
+  "READY=1 reaches systemd's notify socket once listeners are up (needs python3)",
   async () => {
     const sock = `@uvs-e2e-notify-${process.pid}`;
     const recv = Bun.spawn(
@@ -214,7 +214,7 @@ test("metrics in node_exporter's ipvs names, snapshot over the socket, and a mis
 });
 
 test.skipIf(!Bun.which("prlimit"))(
-  "out of file descriptors: the daemon stops accepting, logs it, and resumes when they free up (skipped: no prlimit)",
+  "out of file descriptors: the daemon stops accepting, logs it, and resumes when they free up (needs prlimit)",
   async () => {
     const a = namedServer("a");
     cleanups.push(() => a.stop(true));

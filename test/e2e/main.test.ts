@@ -46,7 +46,7 @@ describe("uvs entry point", () => {
   // resolved away), so this one needs `npm run build` first; CI builds before it tests.
   const BIN = join(import.meta.dir, "../../dist/uvs");
   test.skipIf(!existsSync(BIN))(
-    "a link named ipvsadm to dist/uvs is ipvsadm (skipped: dist/uvs not built)",
+    "a link named ipvsadm to dist/uvs is ipvsadm (needs dist/uvs: npm run build)",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "uvs-e2e-"));
       try {

@@ -15,7 +15,7 @@ afterEach(async () => {
 const wrk = Bun.which("wrk");
 
 test.skipIf(!wrk)(
-  "50 reloads during a 10 s wrk run: zero failed requests (skipped: wrk not installed)",
+  "50 reloads during a 10 s wrk run: zero failed requests (needs wrk)",
   async () => {
     const a = namedServer("a");
     const b = namedServer("b");

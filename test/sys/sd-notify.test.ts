@@ -35,7 +35,7 @@ async function roundTrip(path: string, state: string): Promise<string> {
   return out.replace("bound\n", "").trimEnd();
 }
 
-test.skipIf(!python)("READY=1 reaches a filesystem notify socket (skipped: no python3)", async () => {
+test.skipIf(!python)("READY=1 reaches a filesystem notify socket (needs python3)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "uvs-sd-"));
   try {
     expect(await roundTrip(join(dir, "notify"), "READY=1\nSTATUS=serving")).toBe("READY=1\nSTATUS=serving");
@@ -44,7 +44,7 @@ test.skipIf(!python)("READY=1 reaches a filesystem notify socket (skipped: no py
   }
 });
 
-test.skipIf(!python)("an abstract notify socket (@name) works too (skipped: no python3)", async () => {
+test.skipIf(!python)("an abstract notify socket (@name) works too (needs python3)", async () => {
   expect(await roundTrip(`@uvs-test-${process.pid}`, "WATCHDOG=1")).toBe("WATCHDOG=1");
 });
 
