@@ -4,8 +4,9 @@
  * summary line. Exit 0 when the file is usable, 1 when it is not, 2 on a usage error.
  */
 
+import { rulesChecks } from "../daemon/rules-checks.ts";
 import { diskReader, loadRules, type RulesReader } from "../rules/load.ts";
-import { formatDiagnostic } from "../rules/model.ts";
+import { formatDiagnostic, sortDiagnostics } from "../rules/model.ts";
 import type { NameDb } from "./ipvsadm/names.ts";
 
 export interface CheckIo {
@@ -29,13 +30,17 @@ export function runCheck(args: readonly string[], io: CheckIo): number {
   }
   const file = files[0];
   const r = loadRules(file, io.reader ?? diskReader, io.names);
-  const errs = r.diagnostics.filter((d) => d.severity === "error").length;
-  const warns = r.diagnostics.length - errs;
-  for (const d of r.diagnostics) {
+  // What the daemon checks beyond the parser (VRRP, lvs_sync_daemon, checker settings) counts too.
+  const all = r.config
+    ? sortDiagnostics([...r.diagnostics, ...rulesChecks(r.config).diagnostics], r.config.files)
+    : r.diagnostics;
+  const errs = all.filter((d) => d.severity === "error").length;
+  const warns = all.length - errs;
+  for (const d of all) {
     if (!quiet || d.severity === "error") io.stderr(`${formatDiagnostic(d)}\n`);
   }
   const counts = `${plural(errs, "error")}, ${plural(warns, "warning")}`;
-  if (!r.config) {
+  if (!r.config || errs > 0) {
     io.stdout(`${file}: not usable: ${counts}; nothing would be applied\n`);
     return 1;
   }

@@ -15,22 +15,23 @@ import { Director } from "../director/director.ts";
 import { directorFromSnapshot, directorToSnapshot } from "../director/snapshot-io.ts";
 import { PlaneVips, serviceVips4 } from "../ha/runtime/plane-vips.ts";
 import { VrrpRuntime } from "../ha/runtime/runtime.ts";
-import { type VrrpConfig, vrrpConfig } from "../ha/vrrp-config.ts";
+import type { VrrpConfig } from "../ha/vrrp-config.ts";
 import { HealthRunner } from "../health/index.ts";
 import type { DestConfig } from "../model/dest.ts";
 import { type ServiceId, serviceKey } from "../model/service.ts";
 import type { Snapshot } from "../model/snapshot.ts";
 import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
-import { type Diagnostic, Diagnostics, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
+import { type Diagnostic, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
 import { SyncDaemons } from "../sync/daemon.ts";
-import { type LvsSyncd, LvsSyncFollower, lvsSyncdOf } from "../sync/lvs-syncd.ts";
+import { type LvsSyncd, LvsSyncFollower } from "../sync/lvs-syncd.ts";
 import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
 import type { Logger } from "./log.ts";
 import { type DaemonCounters, proxyMetrics, renderMetrics } from "./metrics.ts";
+import { rulesChecks } from "./rules-checks.ts";
 import { type WatchTargets, watchRules } from "./watch.ts";
 
 const EVENT_LOG_SIZE = 1000;
@@ -319,8 +320,13 @@ export class Daemon {
     if (!dryRun) for (const w of warnings) this.log("warning", formatDiagnostic(w));
     if (!dryRun && loaded.config) this.warned = new Set(warnings.map((w) => w.message));
     const config = loaded.config;
-    const vrrp = config ? this.vrrpOf(config, errors, dryRun) : null;
-    const lvsSyncd = config && vrrp ? this.lvsSyncdOf(config, vrrp, errors) : null;
+    // VRRP, lvs_sync_daemon and checker settings: the same checks as uvs check runs.
+    const deep = config ? rulesChecks(config) : null;
+    for (const x of deep?.diagnostics ?? [])
+      if (x.severity === "error") errors.push(formatDiagnostic(x));
+      else if (!dryRun) this.log("warning", formatDiagnostic(x));
+    const vrrp = deep?.vrrp ?? null;
+    const lvsSyncd = deep?.lvsSyncd ?? null;
     if (config)
       for (const s of config.services)
         for (const dr of s.dests) {
@@ -376,28 +382,6 @@ export class Daemon {
       steps: plan.ops.length,
     });
     return { applied: true, lines: plan.lines, errors: [], steps: plan.ops.length };
-  }
-
-  /** The VRRP settings of the rules' kept blocks; their errors refuse the rules file. */
-  private vrrpOf(config: RulesConfig, errors: string[], quiet: boolean): VrrpConfig {
-    const diags = new Diagnostics();
-    const v = vrrpConfig(config.blocks, diags);
-    for (const x of diags.list) {
-      if (x.severity === "error") errors.push(formatDiagnostic(x));
-      else if (!quiet) this.log("warning", formatDiagnostic(x));
-    }
-    return v;
-  }
-
-  /** global_defs lvs_sync_daemon, checked against the VRRP instances; errors refuse the file. */
-  private lvsSyncdOf(config: RulesConfig, vrrp: VrrpConfig, errors: string[]): LvsSyncd | null {
-    const diags = new Diagnostics();
-    const defs = config.blocks.filter((b) => b.keyword.text === "global_defs");
-    const l = lvsSyncdOf(defs, vrrp.instances, diags);
-    for (const x of diags.list)
-      if (x.severity === "error") errors.push(formatDiagnostic(x));
-      else this.log("warning", formatDiagnostic(x));
-    return l;
   }
 
   /** Start (or move) the lvs_sync_daemon's sync daemon for the named instance's current state. */

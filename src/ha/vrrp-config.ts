@@ -164,6 +164,8 @@ interface Draft {
   advertInt: { ms: number; stmt: Stmt } | null;
   authStmt: Stmt | null;
   preemptStmts: Stmt[];
+  /** A virtual_router_id statement was there (a wrong value has its own error). */
+  vridGiven: boolean;
 }
 
 type Handler = (ctx: VCtx, s: Stmt, d: Draft) => void;
@@ -204,6 +206,7 @@ const HANDLERS: Record<string, Handler> = table({
     d.cfg.interface = oneArg(ctx, s, "an interface name")?.text ?? d.cfg.interface;
   },
   virtual_router_id: (ctx, s, d) => {
+    d.vridGiven = true;
     d.cfg.vrid = intStmt(ctx, s, 1, 255) ?? d.cfg.vrid;
   },
   priority: (ctx, s, d) => {
@@ -439,7 +442,8 @@ function resolveState(ctx: VCtx, d: Draft): void {
 
 function checkRequired(ctx: VCtx, d: Draft): void {
   const c = d.cfg;
-  if (c.vrid === 0) ctx.diags.error(c.pos, `vrrp_instance '${c.name}' has no virtual_router_id`);
+  if (c.vrid === 0 && !d.vridGiven)
+    ctx.diags.error(c.pos, `vrrp_instance '${c.name}' has no virtual_router_id`);
   if (!c.interface && c.unicastPeers.length === 0)
     ctx.diags.error(c.pos, `vrrp_instance '${c.name}' has no interface (required unless unicast)`);
   if (c.vips.length === 0) ctx.diags.warn(c.pos, `vrrp_instance '${c.name}' has no virtual_ipaddress`);
@@ -461,6 +465,7 @@ function parseInstance(ctx: VCtx, s: Stmt, g: VrrpGlobals): VrrpInstanceConfig |
     advertInt: null,
     authStmt: null,
     preemptStmts: [],
+    vridGiven: false,
   };
   for (const k of body) {
     const h = HANDLERS[k.keyword.text];

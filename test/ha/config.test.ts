@@ -153,6 +153,15 @@ describe("errors with positions", () => {
     });
   }
 
+  test("a virtual_router_id out of range is its own error, not also a missing one", () => {
+    const { diags } = load(
+      "vrrp_instance X {\n  interface eth0\n  virtual_router_id 300\n  virtual_ipaddress { 192.0.2.1 }\n}\n",
+    );
+    expect(diags).toEqual([
+      "k.conf:3:21: error: invalid virtual_router_id '300': expected an integer 1..255",
+    ]);
+  });
+
   test("warnings: long auth_pass, kept keywords", () => {
     const { diags } = load(
       inst("  authentication {\n    auth_type PASS\n    auth_pass secret12345\n  }\n  use_vmac"),

@@ -152,6 +152,22 @@ describe("uvs check", () => {
     expect(r.out).toBe("bad.conf: not usable: 2 errors, 3 warnings; nothing would be applied\n");
   });
 
+  test("what the daemon checks beyond the parser counts too: VRRP errors, checker values it cannot read", () => {
+    const vrrp = run(["v.conf"], {
+      "v.conf":
+        "vrrp_instance VI_1 {\n  state MASTR\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress { 192.0.2.1 }\n}\n",
+    });
+    expect(vrrp.code).toBe(1);
+    expect(vrrp.err).toBe("v.conf:2:9: error: invalid state 'MASTR': expected MASTER or BACKUP\n");
+    expect(vrrp.out).toBe("v.conf: not usable: 1 error, 0 warnings; nothing would be applied\n");
+    const hc = run(["h.conf"], {
+      "h.conf":
+        "virtual_server 127.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 81 {\n  TCP_CHECK {\n   connect_timeout abc\n  }\n }\n}\n",
+    });
+    expect(hc.code).toBe(0);
+    expect(hc.err).toBe("h.conf:7:4: warning: invalid connect_timeout 'abc'; using the default\n");
+  });
+
   test("missing file and usage", () => {
     expect(run(["nope.conf"], {}).code).toBe(1);
     expect(run([], {}).code).toBe(2);
