@@ -32,8 +32,8 @@ Usage:
                                       the seeds' lvs_real scripts; check lists what is missing
   uvs lab up|down|status nat|dr|tun [--prefix P] [--no-http]
                                       the seeds' LVS labs in network namespaces (root)
-  uvs bench [ab options] URL          ab-compatible load generator (ab 2.3's report, plus p99.9,
-                                      errors by kind and the spread over real servers);
+  uvs bench [ab options] URL          ab-compatible load generator, http or https (ab 2.3's report,
+                                      plus p99.9, errors by kind and the spread over real servers);
                                       --mode tcp-connect|udp for new connections/s and datagrams/s
   uvs version | help
 
