@@ -3,7 +3,7 @@
  * formatted, so 100,000 entries scroll as fast as 10.
  */
 import { Box, Text } from "ink";
-import { memo, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import type { SnapConn } from "../src/model/snapshot.ts";
 import { CONN_TITLE, connText, filterConnections, parseConnFilter } from "./conn-filter.ts";
 import { LineView } from "./LineView.tsx";
@@ -54,12 +54,14 @@ export function ConnectionsScreen(p: ConnectionsScreenProps) {
   // The scroll position belongs to a filter: a new filter starts at the top.
   const [pos, setPos] = useState({ filter: p.filter, top: 0 });
   const top = pos.filter === p.filter ? pos.top : 0;
-  const [editing, setEditingState] = useState<LineState | null>(null);
-  // Keys of one burst each edit the latest filter text, not the last rendered one (line-edit.ts).
+  // The filter being typed lives here: each key of a burst edits the latest text, not the last
+  // rendered one (line-edit.ts); a render only shows it.
   const editRef = useRef<LineState | null>(null);
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
+  const editing = editRef.current;
   const setEditing = (l: LineState | null) => {
     editRef.current = l;
-    setEditingState(l);
+    redraw();
   };
   const parsed = useMemo(() => parseConnFilter(p.filter), [p.filter]);
   // Recomputed when a new snapshot arrives (≤ 4 Hz) or the filter changes, not on scrolling.

@@ -1,6 +1,6 @@
 /** A modal form: text and choice fields; Enter submits, Esc cancels. The error is shown under it. */
 import { Box, Text } from "ink";
-import { useRef, useState } from "react";
+import { useReducer, useRef, useState } from "react";
 import type { FieldDef } from "./actions.ts";
 import { LineView } from "./LineView.tsx";
 import { editLine, type LineState } from "./line-edit.ts";
@@ -18,30 +18,30 @@ export interface FormProps {
 }
 
 export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: FormProps) {
-  const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(fields.map((f) => [f.name, f.initial])),
-  );
-  const [focus, setFocusState] = useState(0);
-  const [cursor, setCursor] = useState(() => (fields[0]?.initial ?? "").length);
-  const labelW = Math.max(...fields.map((f) => f.label.length)) + 2;
   // Keys arrive in bursts (typing fast, ssh, a paste), each before React renders the one before:
-  // every key edits the latest state, kept here, never the rendered one.
-  const latest = useRef({ values, focus, cursor });
+  // the form's state lives here and every key edits it; a render only shows it.
+  const [initial] = useState(() => ({
+    values: Object.fromEntries(fields.map((f) => [f.name, f.initial])) as Record<string, string>,
+    focus: 0,
+    cursor: (fields[0]?.initial ?? "").length,
+  }));
+  const latest = useRef(initial);
+  const [, redraw] = useReducer((n: number) => n + 1, 0);
+  const { values, focus, cursor } = latest.current;
+  const labelW = Math.max(...fields.map((f) => f.label.length)) + 2;
   const update = (name: string, v: string) => {
     latest.current.values = { ...latest.current.values, [name]: v };
-    setValues(latest.current.values);
+    redraw();
   };
   const setLine = (name: string, l: LineState) => {
-    update(name, l.text);
     latest.current.cursor = l.cursor;
-    setCursor(l.cursor);
+    update(name, l.text);
   };
   const setFocus = (i: number) => {
     latest.current.focus = i;
-    setFocusState(i);
     // The cursor goes to the end of the field it enters.
     latest.current.cursor = (latest.current.values[fields[i].name] ?? "").length;
-    setCursor(latest.current.cursor);
+    redraw();
   };
 
   const cycle = (f: FieldDef, step: number) => {
@@ -91,7 +91,7 @@ export function Form({ title, fields, error, busy, width, onSubmit, onCancel }: 
               {(f.choices ?? []).map((c) => (c === values[f.name] ? `[${c}]` : ` ${c} `)).join(" ")}
             </Text>
           ) : i === focus && !busy ? (
-            <LineView line={{ text: values[f.name], cursor: Math.min(cursor, values[f.name].length) }} />
+            <LineView line={{ text: values[f.name], cursor }} />
           ) : (
             <Text>{values[f.name]}</Text>
           )}
