@@ -26,11 +26,20 @@ export function keepStmt(ctx: Ctx, s: Stmt, where: string): Stmt {
 function checkUrl(ctx: Ctx, url: Stmt): void {
   if (!wantsBlock(ctx, url, true)) return;
   for (const s of url.block?.body ?? []) {
-    if (!URL_KEYWORDS.has(s.keyword.text))
-      ctx.diags.error(stmtPos(s), unknownKeyword(s.keyword.text, "url", URL_KEYWORDS));
+    if (!URL_KEYWORDS.has(s.keyword.text)) unknownStmt(ctx, s, "url", URL_KEYWORDS);
   }
   if (!url.block?.body.some((s) => s.keyword.text === "path"))
     ctx.diags.error(stmtPos(url), "a url block needs 'path'");
+}
+
+/**
+ * A keyword block `where` does not know: an error with its "did you mean", unless it is one of
+ * keepalived 1's leftovers that keepalived 2 ignores (keywords.ts), which is a warning.
+ */
+export function unknownStmt(ctx: Ctx, s: Stmt, where: string, known: Iterable<string>): void {
+  const legacy = legacyIgnored(where, s.keyword.text);
+  if (legacy) ctx.diags.warn(stmtPos(s), legacy);
+  else ctx.diags.error(stmtPos(s), unknownKeyword(s.keyword.text, where, known));
 }
 
 /** A checker block: its keywords are checked, its content kept as written. */
@@ -41,9 +50,7 @@ export function checkerRule(ctx: Ctx, s: Stmt): CheckerRule | null {
   const known = CHECKER_KEYWORDS[type];
   for (const inner of s.block?.body ?? []) {
     const k = inner.keyword.text;
-    const legacy = known.has(k) ? null : legacyIgnored(type, k);
-    if (legacy) ctx.diags.warn(stmtPos(inner), legacy);
-    else if (!known.has(k)) ctx.diags.error(stmtPos(inner), unknownKeyword(k, type, known));
+    if (!known.has(k)) unknownStmt(ctx, inner, type, known);
     else if (k === "url") checkUrl(ctx, inner);
   }
   if ((type === "HTTP_GET" || type === "SSL_GET") && !s.block?.body.some((x) => x.keyword.text === "url"))

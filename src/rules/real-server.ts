@@ -5,8 +5,8 @@
 import type { IpAddr } from "../model/addr.ts";
 import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
-import { checkerRule, keepStmt } from "./kept.ts";
-import { CHECKERS, RS_ACTED, RS_KEPT, unknownKeyword } from "./keywords.ts";
+import { checkerRule, keepStmt, unknownStmt } from "./kept.ts";
+import { CHECKERS, RS_ACTED, RS_KEPT } from "./keywords.ts";
 import type { CheckerRule } from "./model.ts";
 import {
   arity,
@@ -77,7 +77,7 @@ function rsStmt(ctx: Ctx, rs: RsSpec, s: Stmt, seen: Map<string, Stmt>): void {
     return;
   }
   if (!RS_ACTED.has(k)) {
-    ctx.diags.error(stmtPos(s), unknownKeyword(k, "real_server", [...RS_ACTED, ...RS_KEPT, ...CHECKERS]));
+    unknownStmt(ctx, s, "real_server", [...RS_ACTED, ...RS_KEPT, ...CHECKERS]);
     return;
   }
   if (!wantsBlock(ctx, s, false) || !firstOf(ctx, seen, s)) return;

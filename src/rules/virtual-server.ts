@@ -8,8 +8,8 @@ import type { Protocol } from "../model/service.ts";
 import { isSchedulerName } from "../sched/registry.ts";
 import { table } from "../util/table.ts";
 import type { Stmt } from "./cst.ts";
-import { checkerRule, keepStmt } from "./kept.ts";
-import { CHECKERS, legacyIgnored, unknownKeyword, VS_ACTED, VS_KEPT } from "./keywords.ts";
+import { checkerRule, keepStmt, unknownStmt } from "./kept.ts";
+import { CHECKERS, VS_ACTED, VS_KEPT } from "./keywords.ts";
 import { type ListenSpec, parseListen } from "./listen.ts";
 import type { SorryServer } from "./model.ts";
 import { firstOf, MAX_WEIGHT, parseRealServer, proxyProtocolArg, type RsSpec } from "./real-server.ts";
@@ -201,11 +201,8 @@ function vsStmt(ctx: Ctx, vs: VsSpec, s: Stmt): void {
   else if (CHECKERS.has(k)) {
     ctx.diags.error(stmtPos(s), `health checker '${k}' belongs inside a real_server block`);
     checkerRule(ctx, s);
-  } else if (legacyIgnored("virtual_server", k)) {
-    ctx.diags.warn(stmtPos(s), legacyIgnored("virtual_server", k)!);
-  } else if (!VS_ACTED.has(k)) {
-    ctx.diags.error(stmtPos(s), unknownKeyword(k, "virtual_server", [...VS_ACTED, ...VS_KEPT]));
-  } else if (wantsBlock(ctx, s, false) && firstOf(ctx, vs.seen, s)) scalar(ctx, vs, s);
+  } else if (!VS_ACTED.has(k)) unknownStmt(ctx, s, "virtual_server", [...VS_ACTED, ...VS_KEPT]);
+  else if (wantsBlock(ctx, s, false) && firstOf(ctx, vs.seen, s)) scalar(ctx, vs, s);
 }
 
 /** Parse one virtual_server statement; null when its header is unusable (already reported). */
