@@ -39,6 +39,14 @@ export function onLinkInterface(ifs: readonly InterfaceInfo[], addr: number): nu
   return -1;
 }
 
+/** On-link: the address itself; otherwise the default gateway of an interface that has one. */
+export function nextHop(ifs: readonly InterfaceInfo[], ip: number): { ip: number; ifIdx: number } | null {
+  const on = onLinkInterface(ifs, ip);
+  if (on >= 0) return { ip, ifIdx: on };
+  const gw = ifs.findIndex((f) => f.gateway !== 0);
+  return gw >= 0 ? { ip: ifs[gw].gateway, ifIdx: gw } : null;
+}
+
 /** The address of interface `ifc` to speak from toward `addr`: its on-link address, else its first. */
 export function sourceFor(ifc: InterfaceInfo, addr: number): number {
   return (ifc.v4.find((n) => inNet(n, addr)) ?? ifc.v4[0])?.addr ?? 0;

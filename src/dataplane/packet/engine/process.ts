@@ -43,7 +43,7 @@ import {
 } from "../rewrite.ts";
 import { tcpEvent } from "../tcp.ts";
 import { C } from "./counters.ts";
-import { type InterfaceInfo, onLinkInterface, sourceFor } from "./interfaces.ts";
+import { type InterfaceInfo, nextHop, onLinkInterface, sourceFor } from "./interfaces.ts";
 import { buildArpRequest, Neighbours } from "./neighbours.ts";
 import { OutIndex } from "./out-index.ts";
 import { type VipMacMode, VipMacs } from "./vip-macs.ts";
@@ -239,21 +239,13 @@ export class PacketEngine {
       services.set(svcKey(id.protocol === "udp" ? IPPROTO_UDP : IPPROTO_TCP, vip, id.port), svc);
       for (const d of svc.dests) {
         if (d.af !== "inet") continue;
-        const hop = this.nextHop(d.addr.words[0]);
+        const hop = nextHop(this.ifs, d.addr.words[0]);
         if (hop) wanted.set(hop.ip, hop.ifIdx);
       }
     }
     this.services = services;
     this.vips = vips;
     this.neighbours.setWanted([...wanted].map(([ip, ifIdx]) => ({ ip, ifIdx })));
-  }
-
-  /** On-link: the address itself; otherwise the default gateway of an interface that has one. */
-  private nextHop(ip: number): { ip: number; ifIdx: number } | null {
-    const on = onLinkInterface(this.ifs, ip);
-    if (on >= 0) return { ip, ifIdx: on };
-    const gw = this.ifs.findIndex((f) => f.gateway !== 0);
-    return gw >= 0 ? { ip: this.ifs[gw].gateway, ifIdx: gw } : null;
   }
 
   snapshot(connections: boolean): Snapshot {
@@ -379,7 +371,7 @@ export class PacketEngine {
     c.cip[slot] = t.caddr(slot).words[0];
     c.method[slot] = t.flags(slot) & CONN_F_FWD_MASK;
     const hop = onLinkInterface(this.ifs, rip);
-    c.rsIf[slot] = hop >= 0 ? hop : (this.nextHop(rip)?.ifIdx ?? NO_IF);
+    c.rsIf[slot] = hop >= 0 ? hop : (nextHop(this.ifs, rip)?.ifIdx ?? NO_IF);
     c.onLink[slot] = hop >= 0 ? 1 : 0;
     this.learnClient(slot, ifIdx);
   }
@@ -609,7 +601,7 @@ export class PacketEngine {
 
   /** No client frame seen yet (a synced entry): route to the client's address, ARP for the hop. */
   private routeToClient(slot: number): number {
-    const hop = this.nextHop(this.cache.cip[slot]);
+    const hop = nextHop(this.ifs, this.cache.cip[slot]);
     if (!hop) {
       this.cnt[C.no_route]++;
       return -1;

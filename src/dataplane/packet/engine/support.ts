@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { ipv4FromU32 } from "../../../model/addr.ts";
 import type { DestConfig } from "../../../model/dest.ts";
 import type { ServiceId } from "../../../model/service.ts";
-import { type InterfaceInfo, onLinkInterface } from "./interfaces.ts";
+import { type InterfaceInfo, nextHop } from "./interfaces.ts";
 
 /**
  * Null when the packet plane forwards this real server of this service; else why not. With the
@@ -15,7 +15,7 @@ import { type InterfaceInfo, onLinkInterface } from "./interfaces.ts";
  */
 export function packetRefusal(
   service: ServiceId,
-  dest: Pick<DestConfig, "forward" | "af"> & { addr?: DestConfig["addr"] },
+  dest: Pick<DestConfig, "forward" | "af" | "addr">,
   where: string,
   ifs: readonly InterfaceInfo[] = [],
 ): string | null {
@@ -26,7 +26,7 @@ export function packetRefusal(
   if (service.protocol === "sctp") return `${where}: the packet data plane carries TCP and UDP, not SCTP`;
   if (dest.forward === "local")
     return `${where}: local-node forwarding is not supported by the packet data plane`;
-  if (ifs.length && dest.addr) return unreachable(dest.forward, dest.addr.words[0], where, ifs);
+  if (ifs.length) return unreachable(dest.forward, dest.addr.words[0], where, ifs);
   return null;
 }
 
@@ -36,7 +36,9 @@ function unreachable(
   where: string,
   ifs: readonly InterfaceInfo[],
 ): string | null {
-  if (onLinkInterface(ifs, addr) >= 0) return null;
+  const hop = nextHop(ifs, addr);
+  // The kernel's DR, and so ours, needs the real server on a link; NAT and TUN may go via a gateway.
+  if (hop && (hop.ip === addr || forward !== "route")) return null;
   const links = ifs
     .map(
       (f) =>
@@ -45,7 +47,6 @@ function unreachable(
     .join(", ");
   if (forward === "route")
     return `${where}: direct routing needs the real server on a link of an --interface, and it is on none (${links}); add --interface for its link`;
-  if (ifs.some((f) => f.gateway !== 0)) return null;
   return `${where}: on no link of the --interfaces (${links}) and none has a default gateway: the packet data plane could never reach it; add --interface for its link (NAT: the real servers' side too, where their replies come in)`;
 }
 
