@@ -7,6 +7,7 @@
 import { rulesChecks } from "../daemon/rules-checks.ts";
 import { diskReader, loadRules, type RulesReader } from "../rules/load.ts";
 import { formatDiagnostic, sortDiagnostics } from "../rules/model.ts";
+import { plural } from "../util/plural.ts";
 import type { NameDb } from "./ipvsadm/names.ts";
 
 export interface CheckIo {
@@ -18,8 +19,6 @@ export interface CheckIo {
 }
 
 export const CHECK_USAGE = "usage: uvs check [--quiet] FILE\n";
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function runCheck(args: readonly string[], io: CheckIo): number {
   const quiet = args.includes("--quiet") || args.includes("-q");

@@ -1,6 +1,7 @@
 /** `uvs snapshot` and `uvs reload [--dry-run]`: small clients of the running daemon. */
 import { connectControl } from "../control/client.ts";
 import { parseJsonBig, stringifyJsonBig } from "../util/json-big.ts";
+import { plural } from "../util/plural.ts";
 
 export async function runSnapshot(control: string): Promise<number> {
   try {
@@ -33,9 +34,7 @@ export async function runReload(args: string[], control: string): Promise<number
     if (dryRun) process.stdout.write(r.lines.length ? `${r.lines.join("\n")}\n` : "no changes\n");
     else if (!r.applied) process.stdout.write("not reloaded\n");
     else
-      process.stdout.write(
-        r.steps ? `reloaded (${r.steps} change${r.steps === 1 ? "" : "s"})\n` : "reloaded: no changes\n",
-      );
+      process.stdout.write(r.steps ? `reloaded (${plural(r.steps, "change")})\n` : "reloaded: no changes\n");
     return 0;
   } catch (e) {
     process.stderr.write(`uvs reload: ${(e as Error).message}\n`);

@@ -29,6 +29,7 @@ import { type LvsSyncd, LvsSyncFollower } from "../sync/lvs-syncd.ts";
 import { sdNotify, watchdogIntervalMs } from "../sys/sd-notify.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { stringifyJsonBig } from "../util/json-big.ts";
+import { plural } from "../util/plural.ts";
 import type { Logger } from "./log.ts";
 import { type DaemonCounters, proxyMetrics, renderMetrics } from "./metrics.ts";
 import { rulesChecks } from "./rules-checks.ts";
@@ -181,9 +182,8 @@ export class Daemon {
     if (!first.applied && first.errors.length) {
       await d.plane.close();
       // Each error has had its own log line (reload); one line each keeps journald's levels right.
-      const n = first.errors.length;
       throw new Error(
-        `rules file ${opts.rules} cannot be used: ${n} error${n === 1 ? "" : "s"}, logged above`,
+        `rules file ${opts.rules} cannot be used: ${plural(first.errors.length, "error")}, logged above`,
       );
     }
     d.control = (await startControlServer(opts.control, (req) =>
@@ -311,7 +311,7 @@ export class Daemon {
       : loadRules(this.opts.rules);
     // Follow what this read touched, accepted or not: fixing a new include must be seen too.
     if (!dryRun) this.watchTargets = { files: [...loaded.texts.keys()], dirs: loaded.dirs };
-    if (missing && cause === "start")
+    if (missing)
       this.log("warning", "rules file does not exist yet; starting with an empty table", {
         rules: this.opts.rules,
       });
