@@ -20,7 +20,7 @@ import { HealthRunner } from "../health/index.ts";
 import type { DestConfig } from "../model/dest.ts";
 import { type ServiceId, serviceKey } from "../model/service.ts";
 import type { Snapshot } from "../model/snapshot.ts";
-import { loadRules, memoryReader, parseRules } from "../rules/load.ts";
+import { type LoadResult, loadRules, memoryReader, parseRules } from "../rules/load.ts";
 import { type Diagnostic, formatDiagnostic, type RulesConfig } from "../rules/model.ts";
 import { planReload } from "../rules/plan.ts";
 import { writeBackFiles } from "../rules/write-back.ts";
@@ -276,20 +276,25 @@ export class Daemon {
       return;
     }
     this.warnedEmpty = false;
-    await this.reload(false, "watch");
+    // The read that saw the change is the one applied: a later change fires the watcher again.
+    await this.reload(false, "watch", now);
   }
 
-  /** Re-read the rules file and apply the difference (or only plan it). One reload at a time. */
+  /**
+   * Re-read the rules file (or take the read `read` made) and apply the difference, or only plan
+   * it. One reload at a time.
+   */
   reload(
     dryRun: boolean,
     cause = "start",
+    read?: LoadResult,
   ): Promise<{ applied: boolean; lines: string[]; errors: string[]; steps: number }> {
-    const run = this.reloading.then(() => this.reloadNow(dryRun, cause));
+    const run = this.reloading.then(() => this.reloadNow(dryRun, cause, read));
     this.reloading = run.catch(() => {});
     return run;
   }
 
-  private async reloadNow(dryRun: boolean, cause: string) {
+  private async reloadNow(dryRun: boolean, cause: string, read?: LoadResult) {
     const missing = !existsSync(this.opts.rules);
     // Only at start does a missing file mean an empty table. Later it is a file moved away or
     // being replaced: reading it as "no services" would flush the director.
@@ -308,7 +313,7 @@ export class Daemon {
           texts: new Map([[this.opts.rules, ""]]),
           dirs: [],
         }
-      : loadRules(this.opts.rules);
+      : (read ?? loadRules(this.opts.rules));
     // Follow what this read touched, accepted or not: fixing a new include must be seen too.
     if (!dryRun) this.watchTargets = { files: [...loaded.texts.keys()], dirs: loaded.dirs };
     if (missing)
